@@ -1,0 +1,55 @@
+// dense-naive: the row-major scalar float loop a careful programmer writes
+// without SIMD. Weights kept as int8 (8 bits/weight); one float accumulator
+// per output, so the compiler cannot reorder the sum into vectors (no
+// -ffast-math), which makes this the honest "no SIMD" baseline.
+#include <memory>
+
+#include "baselines/dense/dense.h"
+#include "kernels/core/parallel.h"
+
+namespace rsr {
+namespace {
+
+class DenseNaive final : public Kernel {
+ public:
+  using Kernel::Kernel;
+  std::string Name() const override { return "dense-naive"; }
+  KernelCaps Caps() const override {
+    KernelCaps c;
+    c.float_activations = true;
+    return c;
+  }
+  size_t PreparedBytes() const override { return w_.size(); }
+
+ protected:
+  void PrepareImpl(const TernaryMatrix& w) override {
+    w_.assign(w.values().begin(), w.values().end());
+    m_ = w.rows();
+    k_ = w.cols();
+    scale_ = w.scale();
+  }
+  void GemmF32(const float* x, size_t tokens, float* y) const override {
+    ParallelFor(m_, threads(), [&](size_t r) {
+      const int8_t* wr = w_.data() + r * k_;
+      for (size_t t = 0; t < tokens; ++t) {
+        const float* xt = x + t * k_;
+        float acc = 0.0f;
+        for (size_t k = 0; k < k_; ++k) acc += static_cast<float>(wr[k]) * xt[k];
+        y[t * m_ + r] = acc * scale_;
+      }
+    });
+  }
+
+ private:
+  std::vector<int8_t> w_;
+  size_t m_ = 0, k_ = 0;
+  float scale_ = 1.0f;
+};
+
+}  // namespace
+
+std::unique_ptr<Kernel> MakeDenseNaive(const KernelOptions& o) {
+  return std::make_unique<DenseNaive>(o);
+}
+
+}  // namespace rsr

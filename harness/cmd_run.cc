@@ -1,0 +1,99 @@
+#include <cstdio>
+#include <map>
+
+#include "harness/cli.h"
+#include "harness/measure.h"
+#include "harness/report.h"
+#include "rsr/error.h"
+#include "rsr/registry.h"
+
+namespace rsr::harness {
+
+void AddRunCommand(CLI::App& app, CommandResult& action) {
+  auto* cmd = app.add_subcommand(
+      "run", "time kernels x shapes x tokens x threads x targets");
+  auto sel = std::make_shared<Selection>();
+  auto format = std::make_shared<std::string>("table");
+  auto out = std::make_shared<std::string>("-");
+  auto min_time = std::make_shared<double>(0.2);
+  sel->AddFlags(*cmd);
+  cmd->add_option("--format", *format, "table, json or csv")
+      ->check(CLI::IsMember({"table", "json", "csv"}))
+      ->capture_default_str();
+  cmd->add_option("--out", *out, "output file ('-' = stdout)")->capture_default_str();
+  cmd->add_option("--min-time", *min_time, "seconds of timed calls per case")
+      ->check(CLI::Range(0.0, 60.0))
+      ->capture_default_str();
+  cmd->callback([&action, sel, format, out, min_time] {
+    action = [sel, format, out, min_time] {
+      const auto kernels = sel->KernelList();
+      const auto shapes = sel->ShapeList();
+      const auto tokens = sel->TokenList();
+      const auto threads = sel->ThreadList();
+      const auto ks = sel->KList();
+      const auto targets = sel->TargetList();
+      const size_t total = targets.size() * kernels.size() * shapes.size() *
+                           tokens.size() * threads.size() * ks.size();
+      size_t done = 0;
+      std::vector<nlohmann::json> records;
+      for (const auto& s : shapes) {
+        const TernaryMatrix w =
+            sel->binary ? RandomBinary(s.m, s.k, sel->seed)
+                        : RandomTernary(s.m, s.k, sel->seed);
+        for (const auto& t : targets) {
+          SetTargetBits(t.bits);
+          for (const auto& kn : kernels)
+            for (size_t k : ks)
+              for (size_t th : threads) {
+                KernelOptions opt;
+                opt.threads = static_cast<int>(th);
+                opt.k = static_cast<int>(k);
+                auto kernel = CreateKernel(kn, opt);
+                kernel->Prepare(w);
+                for (size_t n : tokens) {
+                  Progress(++done, total,
+                           kn + " " + s.ToString() + " N=" + std::to_string(n) +
+                               " T=" + std::to_string(th) + " " + t.name);
+                  const auto x = RandomActivations(s.k * n, sel->seed + 1);
+                  std::vector<float> y(s.m * n);
+                  const TimingStats st = TimeGemm(*kernel, x, n, y, *min_time);
+                  const double bytes = static_cast<double>(kernel->PreparedBytes());
+                  records.push_back({
+                      {"kernel", kn}, {"target", t.name}, {"m", s.m}, {"k", s.k},
+                      {"tokens", n}, {"threads", th}, {"block_k", k},
+                      {"activations", ActivationTypeName(kernel->activations())},
+                      {"median_ms", st.median_s * 1e3}, {"min_ms", st.min_s * 1e3},
+                      {"max_ms", st.max_s * 1e3}, {"mean_ms", st.mean_s * 1e3},
+                      {"reps", st.reps},
+                      {"prepared_bytes", kernel->PreparedBytes()},
+                      {"bits_per_weight", kernel->BitsPerWeight()},
+                      {"gbps", bytes / st.median_s / 1e9}});
+                }
+              }
+        }
+      }
+      SetTargetBits(0);
+      // Speed-up against dense-f32 measured in the same run, same case.
+      std::map<std::string, double> dense;
+      auto key = [](const nlohmann::json& r) {
+        return r["target"].get<std::string>() + "|" + r["m"].dump() + "|" +
+               r["k"].dump() + "|" + r["tokens"].dump() + "|" + r["threads"].dump();
+      };
+      for (const auto& r : records)
+        if (r["kernel"] == "dense-f32") dense[key(r)] = r["median_ms"];
+      for (auto& r : records)
+        if (auto it = dense.find(key(r)); it != dense.end())
+          r["speedup_vs_dense_f32"] = it->second / r["median_ms"].get<double>();
+      if (*format == "json") {
+        WriteText(*out, ToDocument(records).dump(2) + "\n");
+      } else if (*format == "csv") {
+        WriteText(*out, ToCsv(records));
+      } else {
+        WriteText(*out, ToTable(records));
+      }
+      return 0;
+    };
+  });
+}
+
+}  // namespace rsr::harness

@@ -1,0 +1,26 @@
+// Wall-clock timing of one prepared kernel (rsr-bench run).
+#pragma once
+
+#include <cstddef>
+#include <span>
+#include <vector>
+
+#include "rsr/kernel.h"
+
+namespace rsr::harness {
+
+struct TimingStats {
+  double median_s = 0, min_s = 0, max_s = 0, mean_s = 0;
+  size_t reps = 0;
+};
+
+// One warm-up call, then repeats until both min_reps calls and min_time
+// seconds have passed (capped at max_reps).
+TimingStats TimeGemm(const Kernel& kernel, std::span<const float> x,
+                     size_t tokens, std::span<float> y, double min_time,
+                     size_t min_reps = 5, size_t max_reps = 100000);
+
+// Statistics of a sample (sorted copy).
+TimingStats Summarize(std::vector<double> samples);
+
+}  // namespace rsr::harness

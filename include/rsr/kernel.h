@@ -1,0 +1,99 @@
+// The one interface every method implements (DESIGN.md, "The one interface").
+//
+//   auto kernel = rsr::CreateKernel("i2s", {.threads = 2});
+//   kernel->Prepare(w);              // offline: pack weights / build index
+//   kernel->Gemv(x, y);              // online: y = W x, float in, float out
+//   kernel->Gemm(x, n_tokens, y);    // x is N x K, y is N x M (token-major)
+//
+// Int8 kernels quantize x per token inside Gemv/Gemm (quant.h) and produce
+// results bit-identical to ReferenceGemmI8 on every target and thread count.
+// Float kernels sum in float and match ReferenceGemmF32 within FloatTolerance.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <span>
+#include <string>
+
+#include "rsr/limits.h"
+#include "rsr/matrix.h"
+#include "rsr/quant.h"
+
+namespace rsr {
+
+enum class ActivationType : uint8_t { kInt8, kFloat32 };
+const char* ActivationTypeName(ActivationType a);
+
+struct KernelCaps {
+  bool ternary = true;            // accepts weights in {-1, 0, +1}
+  bool binary = true;             // accepts weights in {0, 1}
+  bool int8_activations = false;  // exact int8 path
+  bool float_activations = false; // float path
+  bool native_gemm = false;       // Gemm is more than a loop over tokens
+  bool simd = false;              // Highway dynamic dispatch inside
+  size_t max_rows = kMaxRows;
+  size_t max_cols = kMaxCols;
+};
+
+struct KernelOptions {
+  int threads = 1;  // OpenMP threads; 0 = all hardware threads
+  int k = 0;        // RSR block height (1..16); 0 = the kernel's per-shape rule
+  // nullopt = the kernel's preferred type (int8 where supported).
+  std::optional<ActivationType> activations;
+  // Test-only: repeat the multiply this many extra times (used to check that
+  // `rsr-bench regress` catches a slowdown). 0 in all real use.
+  int test_slowdown = 0;
+};
+
+class Kernel {
+ public:
+  explicit Kernel(const KernelOptions& options) : options_(options) {}
+  virtual ~Kernel() = default;
+  Kernel(const Kernel&) = delete;
+  Kernel& operator=(const Kernel&) = delete;
+
+  // Registry name, e.g. "rsrpp-simd".
+  virtual std::string Name() const = 0;
+  virtual KernelCaps Caps() const = 0;
+
+  // Validates w against Caps() (value set, shape limits) and prepares. May be
+  // called again with another matrix.
+  void Prepare(const TernaryMatrix& w);
+
+  // x.size() == cols(), y.size() == rows(). Throws rsr::Error on a size
+  // mismatch, NaN/Inf in x (policy: reject), or when not prepared.
+  void Gemv(std::span<const float> x, std::span<float> y) const;
+  // x.size() == tokens*cols(), y.size() == tokens*rows(), 1 <= tokens <=
+  // kMaxTokens.
+  void Gemm(std::span<const float> x, size_t tokens, std::span<float> y) const;
+
+  // Exact bytes of the prepared form (weights, index, scales; not scratch).
+  virtual size_t PreparedBytes() const = 0;
+  double BitsPerWeight() const;
+
+  size_t rows() const { return rows_; }
+  size_t cols() const { return cols_; }
+  bool prepared() const { return rows_ != 0; }
+  float weight_scale() const { return weight_scale_; }
+  const KernelOptions& options() const { return options_; }
+  ActivationType activations() const;
+  int threads() const;  // resolved thread count (>= 1)
+
+ protected:
+  virtual void PrepareImpl(const TernaryMatrix& w) = 0;
+  // Int8 path: xq holds N tokens; write y (N x M). Default: throws.
+  virtual void GemmI8(const QuantizedActivations& xq, float* y) const;
+  // Float path: x is N x K; write y (N x M). Default: throws.
+  virtual void GemmF32(const float* x, size_t tokens, float* y) const;
+
+ private:
+  void CheckPrepared() const;
+  KernelOptions options_;
+  size_t rows_ = 0;
+  size_t cols_ = 0;
+  float weight_scale_ = 1.0f;
+};
+
+}  // namespace rsr
