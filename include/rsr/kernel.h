@@ -33,6 +33,7 @@ struct KernelCaps {
   bool float_activations = false; // float path
   bool native_gemm = false;       // Gemm is more than a loop over tokens
   bool simd = false;              // Highway dynamic dispatch inside
+  bool block_k = false;           // honours KernelOptions::k (RSR family)
   size_t max_rows = kMaxRows;
   size_t max_cols = kMaxCols;
 };
