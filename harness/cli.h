@@ -40,6 +40,7 @@ using CommandResult = std::function<int()>;
 // Every Add*Command stores its action in `action` when its subcommand is
 // selected; main runs it.
 void AddListCommand(CLI::App& app, CommandResult& action);
+void AddInfoCommand(CLI::App& app, CommandResult& action);
 void AddVerifyCommand(CLI::App& app, CommandResult& action);
 void AddRunCommand(CLI::App& app, CommandResult& action);
 

@@ -16,16 +16,18 @@ void AddRunCommand(CLI::App& app, CommandResult& action) {
   auto format = std::make_shared<std::string>("table");
   auto out = std::make_shared<std::string>("-");
   auto min_time = std::make_shared<double>(0.2);
+  auto csv = std::make_shared<std::string>();
   sel->AddFlags(*cmd);
   cmd->add_option("--format", *format, "table, json or csv")
       ->check(CLI::IsMember({"table", "json", "csv"}))
       ->capture_default_str();
   cmd->add_option("--out", *out, "output file ('-' = stdout)")->capture_default_str();
+  cmd->add_option("--csv", *csv, "also write the records as CSV to this file");
   cmd->add_option("--min-time", *min_time, "seconds of timed calls per case")
       ->check(CLI::Range(0.0, 60.0))
       ->capture_default_str();
-  cmd->callback([&action, sel, format, out, min_time] {
-    action = [sel, format, out, min_time] {
+  cmd->callback([&action, sel, format, out, min_time, csv] {
+    action = [sel, format, out, min_time, csv] {
       const auto kernels = sel->KernelList();
       const auto shapes = sel->ShapeList();
       const auto tokens = sel->TokenList();
@@ -91,6 +93,7 @@ void AddRunCommand(CLI::App& app, CommandResult& action) {
       } else {
         WriteText(*out, ToTable(records));
       }
+      if (!csv->empty()) WriteText(*csv, ToCsv(records));
       return 0;
     };
   });

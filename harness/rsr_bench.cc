@@ -14,6 +14,7 @@ int main(int argc, char** argv) {
   app.require_subcommand(1);
   rsr::harness::CommandResult action;
   rsr::harness::AddListCommand(app, action);
+  rsr::harness::AddInfoCommand(app, action);
   rsr::harness::AddVerifyCommand(app, action);
   rsr::harness::AddRunCommand(app, action);
   try {

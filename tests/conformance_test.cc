@@ -1,0 +1,141 @@
+// Cross-kernel conformance: every registry kernel x every compiled-and-
+// supported SIMD target (forced) x shape families (exhaustive tiny grid, tails
+// around block sizes, odd K, a large shape) x threads x tokens, int8 paths
+// compared with ==, float paths within the derived tolerance (== on a grid).
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <string>
+#include <vector>
+
+#include "rsr/rsr.h"
+#include "tests/kernel_tester.h"
+
+namespace rsr::testing {
+namespace {
+
+struct Param {
+  std::string kernel;
+  TargetInfo target;
+};
+
+std::vector<Param> AllParams() {
+  std::vector<Param> out;
+  for (const auto& info : Registry()) {
+    const bool simd = info.factory(KernelOptions{})->Caps().simd;
+    for (const auto& t : SupportedTargets()) {
+      out.push_back({info.name, t});
+      if (!simd) break;  // scalar kernels: one target is enough
+    }
+  }
+  return out;
+}
+
+std::string ParamName(const ::testing::TestParamInfo<Param>& p) {
+  std::string s = p.param.kernel + "_" + p.param.target.name;
+  std::replace_if(s.begin(), s.end(), [](char c) { return !std::isalnum(c); }, '_');
+  return s;
+}
+
+class Conformance : public ::testing::TestWithParam<Param> {
+ protected:
+  void SetUp() override { SetTargetBits(GetParam().target.bits); }
+  void TearDown() override { SetTargetBits(0); }
+  KernelTester Tester() const {
+    KernelTester t;
+    t.Kernel(GetParam().kernel);
+    return t;
+  }
+  KernelCaps Caps() const { return CreateKernel(GetParam().kernel)->Caps(); }
+  std::vector<ActivationType> Acts() const {
+    return SupportedActivations(GetParam().kernel);
+  }
+};
+
+TEST_P(Conformance, RunsOnForcedTarget) {
+  EXPECT_EQ(CurrentTargetName(), GetParam().target.name);
+}
+
+// Every M, K in 1..17: catches tail and padding bugs exhaustively.
+TEST_P(Conformance, TinyGrid) {
+  for (ActivationType act : Acts())
+    for (size_t m = 1; m <= 17; ++m)
+      for (size_t k = 1; k <= 17; ++k)
+        Tester().Act(act).Shape(m, k).Tokens(1 + (m + k) % 3).Seed(m * 31 + k).Test();
+}
+
+// Tails around every block size the kernels use (8..512 columns, row tiles).
+TEST_P(Conformance, BlockTails) {
+  const size_t ks[] = {31, 32, 33, 63, 64, 65, 95, 96, 97, 127, 128, 129, 191,
+                       192, 193, 255, 256, 257, 383, 384, 385, 511, 512, 513};
+  const size_t ms[] = {1, 15, 16, 17, 31, 32, 33, 63, 64, 65};
+  for (ActivationType act : Acts())
+    for (size_t k : ks)
+      for (size_t m : ms) Tester().Act(act).Shape(m, k).Seed(k * 7 + m).Test();
+}
+
+TEST_P(Conformance, OddK) {
+  for (ActivationType act : Acts())
+    for (size_t k : {65, 999, 8640})
+      Tester().Act(act).Shape(37, k).Tokens(3).Threads(2).Seed(k).Test();
+}
+
+// Results must not depend on the thread count or the token count.
+TEST_P(Conformance, ThreadsAndTokens) {
+  for (ActivationType act : Acts())
+    for (int threads : {1, 2, 3})
+      for (size_t tokens : {1, 3, 8}) {
+        Tester().Act(act).Shape(67, 1000).Threads(threads).Tokens(tokens).Test();
+        Tester().Act(act).Shape(300, 257).Threads(threads).Tokens(tokens).Seed(5).Test();
+      }
+}
+
+// Worst-case accumulators: all weights +-1 and every activation at +-127,
+// at the largest K the kernel accepts (capped at 65536).
+TEST_P(Conformance, WorstCaseAccumulators) {
+  const size_t k = std::min<size_t>(65536, Caps().max_cols);
+  for (ActivationType act : Acts())
+    for (Weights w : {Weights::kAllPlus, Weights::kAllMinus})
+      for (Inputs in : {Inputs::kAllMax, Inputs::kAllMin})
+        Tester().Act(act).Shape(5, k).Tokens(2).Threads(2).WeightKind(w).InputKind(in).Test();
+}
+
+TEST_P(Conformance, WeightFamilies) {
+  for (ActivationType act : Acts())
+    for (Weights w : {Weights::kBinary, Weights::kAllZero, Weights::kSparse})
+      for (size_t k : {1, 100, 777})
+        Tester().Act(act).Shape(45, k).Tokens(2).WeightKind(w).Seed(k + 3).Test();
+}
+
+TEST_P(Conformance, InputFamilies) {
+  for (ActivationType act : Acts())
+    for (Inputs in : {Inputs::kZero, Inputs::kOutlier, Inputs::kAllMax})
+      Tester().Act(act).Shape(40, 300).Tokens(3).InputKind(in).Test();
+}
+
+// Float paths are exact when every partial sum is representable.
+TEST_P(Conformance, FloatExactOnGrid) {
+  if (!Caps().float_activations) GTEST_SKIP() << "no float path";
+  for (size_t k : {1, 33, 1000, 4099})
+    Tester().Act(ActivationType::kFloat32).Shape(70, k).Tokens(3)
+        .InputKind(Inputs::kGrid).Seed(k).Test();
+}
+
+TEST_P(Conformance, BlockHeights) {
+  if (!Caps().block_k) GTEST_SKIP() << "no k option";
+  for (ActivationType act : Acts())
+    for (int bk = 1; bk <= 10; ++bk)
+      for (auto [m, k] : {std::pair<size_t, size_t>{7, 3}, {33, 100}, {101, 1001}})
+        Tester().Act(act).Shape(m, k).BlockK(bk).Tokens(2).Seed(bk).Test();
+}
+
+TEST_P(Conformance, LargeShape) {
+  for (ActivationType act : Acts())
+    Tester().Act(act).Shape(1000, 8640).Tokens(3).Threads(2).Test();
+}
+
+INSTANTIATE_TEST_SUITE_P(AllKernels, Conformance, ::testing::ValuesIn(AllParams()),
+                         ParamName);
+
+}  // namespace
+}  // namespace rsr::testing

@@ -1,0 +1,116 @@
+#include "tests/kernel_tester.h"
+
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <random>
+#include <sstream>
+
+namespace rsr::testing {
+
+std::vector<ActivationType> SupportedActivations(const std::string& kernel) {
+  const KernelCaps caps = CreateKernel(kernel)->Caps();
+  std::vector<ActivationType> out;
+  if (caps.int8_activations) out.push_back(ActivationType::kInt8);
+  if (caps.float_activations) out.push_back(ActivationType::kFloat32);
+  return out;
+}
+
+std::string KernelTester::Describe() const {
+  std::ostringstream s;
+  s << kernel_ << " target=" << CurrentTargetName() << " M=" << m_
+    << " K=" << k_ << " tokens=" << tokens_ << " threads=" << threads_
+    << " k=" << block_k_ << " act=" << ActivationTypeName(act_)
+    << " weights=" << static_cast<int>(weights_)
+    << " inputs=" << static_cast<int>(inputs_) << " seed=" << seed_;
+  return s.str();
+}
+
+TernaryMatrix KernelTester::MakeWeights() const {
+  const float scale = 0.75f;
+  switch (weights_) {
+    case Weights::kTernary: return RandomTernary(m_, k_, seed_, 1.0 / 3, scale);
+    case Weights::kSparse: return RandomTernary(m_, k_, seed_, 0.9, scale);
+    case Weights::kBinary: return RandomBinary(m_, k_, seed_, 0.5, scale);
+    case Weights::kAllPlus: return ConstantMatrix(m_, k_, 1, scale);
+    case Weights::kAllMinus: return ConstantMatrix(m_, k_, -1, scale);
+    case Weights::kAllZero: return ConstantMatrix(m_, k_, 0, scale);
+  }
+  return {};
+}
+
+std::vector<float> KernelTester::MakeInputs() const {
+  const size_t n = k_ * tokens_;
+  std::vector<float> x;
+  switch (inputs_) {
+    case Inputs::kUniform:
+      return RandomActivations(n, seed_ + 7, -2.0f, 2.0f);
+    case Inputs::kGrid: {
+      // Multiples of 1/8 in [-4, 4]: every partial sum is exact in float.
+      std::mt19937_64 rng(seed_ + 7);
+      std::uniform_int_distribution<int> d(-32, 32);
+      x.resize(n);
+      for (auto& e : x) e = d(rng) / 8.0f;
+      return x;
+    }
+    case Inputs::kAllMax: return std::vector<float>(n, 3.0f);    // q = +127
+    case Inputs::kAllMin: return std::vector<float>(n, -3.0f);   // q = -127
+    case Inputs::kZero: return std::vector<float>(n, 0.0f);      // amax floor
+    case Inputs::kOutlier: {
+      x = RandomActivations(n, seed_ + 7, -0.01f, 0.01f);
+      for (size_t t = 0; t < tokens_; ++t) x[t * k_ + (t * 7919) % k_] = 50.0f;
+      return x;
+    }
+  }
+  return x;
+}
+
+void KernelTester::Test() const {
+  SCOPED_TRACE(Describe());
+  KernelOptions opt;
+  opt.threads = threads_;
+  opt.k = block_k_;
+  opt.activations = act_;
+  auto kernel = CreateKernel(kernel_, opt);
+  const TernaryMatrix w = MakeWeights();
+  const std::vector<float> x = MakeInputs();
+  kernel->Prepare(w);
+  ASSERT_EQ(kernel->rows(), m_);
+  ASSERT_GT(kernel->PreparedBytes(), 0u);
+  std::vector<float> y(m_ * tokens_, std::nanf("")), ref(m_ * tokens_);
+  kernel->Gemm(x, tokens_, y);
+  size_t bad = 0;
+  if (act_ == ActivationType::kInt8) {
+    ReferenceGemmI8(w, QuantizeActivations(x, k_, tokens_), ref);
+    for (size_t i = 0; i < y.size(); ++i) {
+      if (y[i] != ref[i] && bad++ < 5) {
+        ADD_FAILURE() << "token " << i / m_ << " row " << i % m_ << ": got "
+                      << y[i] << " want " << ref[i];
+      }
+    }
+  } else {
+    ReferenceGemmF32(w, x, tokens_, ref);
+    for (size_t t = 0; t < tokens_; ++t) {
+      double abs_sum = 0;
+      for (size_t i = 0; i < k_; ++i) abs_sum += std::fabs(x[t * k_ + i]);
+      const double tol = inputs_ == Inputs::kGrid
+                             ? 0.0
+                             : FloatTolerance(k_, abs_sum, w.scale());
+      for (size_t r = 0; r < m_; ++r) {
+        const float got = y[t * m_ + r], want = ref[t * m_ + r];
+        if (!(std::fabs(static_cast<double>(got) - want) <= tol) && bad++ < 5)
+          ADD_FAILURE() << "token " << t << " row " << r << ": got " << got
+                        << " want " << want << " tol " << tol;
+      }
+    }
+  }
+  EXPECT_EQ(bad, 0u) << "outputs out of contract";
+  // A second call on the same prepared kernel gives the same answer.
+  std::vector<float> y2(y.size());
+  kernel->Gemm(x, tokens_, y2);
+  EXPECT_TRUE(std::equal(y.begin(), y.end(), y2.begin(),
+                         [](float a, float b) { return a == b || (a != a && b != b); }))
+      << "repeated call differs";
+}
+
+}  // namespace rsr::testing
