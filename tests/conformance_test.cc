@@ -2,9 +2,16 @@
 // supported SIMD target (forced) x shape families (exhaustive tiny grid, tails
 // around block sizes, odd K, a large shape) x threads x tokens, int8 paths
 // compared with ==, float paths within the derived tolerance (== on a grid).
+//
+// RSR_TEST_SCALE=quick (set by the qemu-user runs of the aarch64 cross build,
+// tests/CMakeLists.txt) shrinks the shape families: emulation is ~100x slower.
+// Every kernel x every supported target still runs; only sizes shrink.
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <ostream>
+#include <cstdio>
+#include <cstdlib>
 #include <string>
 #include <vector>
 
@@ -14,10 +21,57 @@
 namespace rsr::testing {
 namespace {
 
+bool Quick() {
+  static const bool quick = [] {
+    const char* s = std::getenv("RSR_TEST_SCALE");
+    return s != nullptr && std::string(s) == "quick";
+  }();
+  return quick;
+}
+
+std::string TargetNames(const std::vector<TargetInfo>& targets) {
+  std::string out;
+  for (const auto& t : targets) out += (out.empty() ? "" : " ") + t.name;
+  return out;
+}
+
+// Prints once, before any test, which targets exist and which one dispatch
+// picks on this CPU (under qemu: the emulated CPU's best).
+class TargetsEnvironment : public ::testing::Environment {
+ public:
+  void SetUp() override {
+    SetTargetBits(0);
+    std::printf("[ rsr      ] compiled targets: %s\n"
+                "[ rsr      ] supported here:   %s\n"
+                "[ rsr      ] best (dispatch):  %s\n"
+                "[ rsr      ] test scale:       %s\n",
+                TargetNames(CompiledTargets()).c_str(),
+                TargetNames(SupportedTargets()).c_str(),
+                CurrentTargetName().c_str(), Quick() ? "quick" : "full");
+    std::fflush(stdout);
+  }
+};
+[[maybe_unused]] ::testing::Environment* const kTargetsEnvironment =
+    ::testing::AddGlobalTestEnvironment(new TargetsEnvironment);
+
+// The qemu runs set RSR_EXPECT_TARGET per emulated CPU (cortex-a72 -> NEON,
+// a64fx -> SVE, max -> SVE2): dispatch must pick it.
+TEST(TargetSelection, BestMatchesExpected) {
+  const char* want = std::getenv("RSR_EXPECT_TARGET");
+  if (want == nullptr || *want == 0) GTEST_SKIP() << "RSR_EXPECT_TARGET not set";
+  SetTargetBits(0);
+  EXPECT_EQ(CurrentTargetName(), want);
+}
+
 struct Param {
   std::string kernel;
   TargetInfo target;
 };
+
+// Readable ctest/gtest names instead of a byte dump.
+void PrintTo(const Param& p, std::ostream* os) {
+  *os << p.kernel << "@" << p.target.name;
+}
 
 std::vector<Param> AllParams() {
   std::vector<Param> out;
@@ -56,11 +110,13 @@ TEST_P(Conformance, RunsOnForcedTarget) {
   EXPECT_EQ(CurrentTargetName(), GetParam().target.name);
 }
 
-// Every M, K in 1..17: catches tail and padding bugs exhaustively.
+// Every M, K in 1..17 (quick: 1..9): catches tail and padding bugs
+// exhaustively.
 TEST_P(Conformance, TinyGrid) {
+  const size_t n = Quick() ? 9 : 17;
   for (ActivationType act : Acts())
-    for (size_t m = 1; m <= 17; ++m)
-      for (size_t k = 1; k <= 17; ++k)
+    for (size_t m = 1; m <= n; ++m)
+      for (size_t k = 1; k <= n; ++k)
         Tester().Act(act).Shape(m, k).Tokens(1 + (m + k) % 3).Seed(m * 31 + k).Test();
 }
 
@@ -68,7 +124,9 @@ TEST_P(Conformance, TinyGrid) {
 TEST_P(Conformance, BlockTails) {
   const size_t ks[] = {31, 32, 33, 63, 64, 65, 95, 96, 97, 127, 128, 129, 191,
                        192, 193, 255, 256, 257, 383, 384, 385, 511, 512, 513};
-  const size_t ms[] = {1, 15, 16, 17, 31, 32, 33, 63, 64, 65};
+  const std::vector<size_t> ms =
+      Quick() ? std::vector<size_t>{1, 17, 33}
+              : std::vector<size_t>{1, 15, 16, 17, 31, 32, 33, 63, 64, 65};
   for (ActivationType act : Acts())
     for (size_t k : ks)
       for (size_t m : ms) Tester().Act(act).Shape(m, k).Seed(k * 7 + m).Test();
@@ -77,23 +135,25 @@ TEST_P(Conformance, BlockTails) {
 TEST_P(Conformance, OddK) {
   for (ActivationType act : Acts())
     for (size_t k : {65, 999, 8640})
-      Tester().Act(act).Shape(37, k).Tokens(3).Threads(2).Seed(k).Test();
+      Tester().Act(act).Shape(Quick() ? 5 : 37, k).Tokens(3).Threads(2).Seed(k).Test();
 }
 
 // Results must not depend on the thread count or the token count.
 TEST_P(Conformance, ThreadsAndTokens) {
+  const size_t scale = Quick() ? 4 : 1;  // quick: M / 4
   for (ActivationType act : Acts())
     for (int threads : {1, 2, 3})
       for (size_t tokens : {1, 3, 8}) {
-        Tester().Act(act).Shape(67, 1000).Threads(threads).Tokens(tokens).Test();
-        Tester().Act(act).Shape(300, 257).Threads(threads).Tokens(tokens).Seed(5).Test();
+        Tester().Act(act).Shape(67 / scale, 1000).Threads(threads).Tokens(tokens).Test();
+        Tester().Act(act).Shape(300 / scale, 257).Threads(threads).Tokens(tokens)
+            .Seed(5).Test();
       }
 }
 
 // Worst-case accumulators: all weights +-1 and every activation at +-127,
-// at the largest K the kernel accepts (capped at 65536).
+// at the largest K the kernel accepts (capped at 65536; quick: 4096).
 TEST_P(Conformance, WorstCaseAccumulators) {
-  const size_t k = std::min<size_t>(65536, Caps().max_cols);
+  const size_t k = std::min<size_t>(Quick() ? 4096 : 65536, Caps().max_cols);
   for (ActivationType act : Acts())
     for (Weights w : {Weights::kAllPlus, Weights::kAllMinus})
       for (Inputs in : {Inputs::kAllMax, Inputs::kAllMin})
@@ -117,7 +177,7 @@ TEST_P(Conformance, InputFamilies) {
 TEST_P(Conformance, FloatExactOnGrid) {
   if (!Caps().float_activations) GTEST_SKIP() << "no float path";
   for (size_t k : {1, 33, 1000, 4099})
-    Tester().Act(ActivationType::kFloat32).Shape(70, k).Tokens(3)
+    Tester().Act(ActivationType::kFloat32).Shape(Quick() ? 9 : 70, k).Tokens(3)
         .InputKind(Inputs::kGrid).Seed(k).Test();
 }
 
@@ -125,13 +185,16 @@ TEST_P(Conformance, BlockHeights) {
   if (!Caps().block_k) GTEST_SKIP() << "no k option";
   for (ActivationType act : Acts())
     for (int bk = 1; bk <= 10; ++bk)
-      for (auto [m, k] : {std::pair<size_t, size_t>{7, 3}, {33, 100}, {101, 1001}})
+      for (auto [m, k] : {std::pair<size_t, size_t>{7, 3}, {33, 100},
+                          Quick() ? std::pair<size_t, size_t>{21, 301}
+                                  : std::pair<size_t, size_t>{101, 1001}})
         Tester().Act(act).Shape(m, k).BlockK(bk).Tokens(2).Seed(bk).Test();
 }
 
 TEST_P(Conformance, LargeShape) {
+  const size_t m = Quick() ? 64 : 1000, k = Quick() ? 2560 : 8640;
   for (ActivationType act : Acts())
-    Tester().Act(act).Shape(1000, 8640).Tokens(3).Threads(2).Test();
+    Tester().Act(act).Shape(m, k).Tokens(3).Threads(2).Test();
 }
 
 INSTANTIATE_TEST_SUITE_P(AllKernels, Conformance, ::testing::ValuesIn(AllParams()),
