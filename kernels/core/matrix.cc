@@ -1,5 +1,6 @@
 #include "rsr/matrix.h"
 
+#include <algorithm>
 #include <cmath>
 #include <random>
 #include <string>
@@ -57,16 +58,18 @@ TernaryMatrix RandomTernary(size_t rows, size_t cols, uint64_t seed,
   CheckShape(rows, cols);
   if (!(zero_fraction >= 0.0 && zero_fraction <= 1.0))
     throw Error("zero_fraction", "must be in [0, 1]");
+  // Four entries per 64-bit draw (16 random bits each: probabilities to
+  // 1/65536), so that a 2^30-entry matrix takes seconds, not minutes.
   std::mt19937_64 rng(seed);
-  std::uniform_real_distribution<double> u(0.0, 1.0);
+  const uint32_t zero_below =
+      static_cast<uint32_t>(std::lround(zero_fraction * 65536.0));
+  const uint32_t minus_below = zero_below + (65536 - zero_below) / 2;
   std::vector<int8_t> v(rows * cols);
-  for (auto& e : v) {
-    const double r = u(rng);
-    if (r < zero_fraction) {
-      e = 0;
-    } else {
-      e = (r - zero_fraction) < (1.0 - zero_fraction) / 2 ? int8_t{-1}
-                                                          : int8_t{1};
+  for (size_t i = 0; i < v.size(); i += 4) {
+    uint64_t bits = rng();
+    for (size_t j = i; j < std::min(i + 4, v.size()); ++j, bits >>= 16) {
+      const uint32_t r = static_cast<uint32_t>(bits & 0xFFFF);
+      v[j] = r < zero_below ? int8_t{0} : (r < minus_below ? int8_t{-1} : int8_t{1});
     }
   }
   return TernaryMatrix(rows, cols, std::move(v), scale);
@@ -78,9 +81,14 @@ TernaryMatrix RandomBinary(size_t rows, size_t cols, uint64_t seed,
   if (!(one_fraction >= 0.0 && one_fraction <= 1.0))
     throw Error("one_fraction", "must be in [0, 1]");
   std::mt19937_64 rng(seed);
-  std::bernoulli_distribution b(one_fraction);
+  const uint32_t one_below =
+      static_cast<uint32_t>(std::lround(one_fraction * 65536.0));
   std::vector<int8_t> v(rows * cols);
-  for (auto& e : v) e = b(rng) ? 1 : 0;
+  for (size_t i = 0; i < v.size(); i += 4) {
+    uint64_t bits = rng();
+    for (size_t j = i; j < std::min(i + 4, v.size()); ++j, bits >>= 16)
+      v[j] = static_cast<uint32_t>(bits & 0xFFFF) < one_below ? 1 : 0;
+  }
   return TernaryMatrix(rows, cols, std::move(v), scale);
 }
 
