@@ -1,3 +1,4 @@
+#include <algorithm>
 #include <cstdio>
 #include <map>
 
@@ -17,17 +18,23 @@ void AddRunCommand(CLI::App& app, CommandResult& action) {
   auto out = std::make_shared<std::string>("-");
   auto min_time = std::make_shared<double>(0.2);
   auto csv = std::make_shared<std::string>();
+  // Scalar kernels (dense-naive, rsr, rsrpp) take seconds per call beyond
+  // 8192^2; the default comparison samples them up to that size only.
+  auto slow_max = std::make_shared<double>(double(size_t{1} << 26));
   sel->AddFlags(*cmd);
   cmd->add_option("--format", *format, "table, json or csv")
       ->check(CLI::IsMember({"table", "json", "csv"}))
       ->capture_default_str();
   cmd->add_option("--out", *out, "output file ('-' = stdout)")->capture_default_str();
   cmd->add_option("--csv", *csv, "also write the records as CSV to this file");
+  cmd->add_option("--slow-max-weights", *slow_max,
+                  "skip kernels without SIMD when M*K exceeds this (0 = never)")
+      ->capture_default_str();
   cmd->add_option("--min-time", *min_time, "seconds of timed calls per case")
       ->check(CLI::Range(0.0, 60.0))
       ->capture_default_str();
-  cmd->callback([&action, sel, format, out, min_time, csv] {
-    action = [sel, format, out, min_time, csv] {
+  cmd->callback([&action, sel, format, out, min_time, csv, slow_max] {
+    action = [sel, format, out, min_time, csv, slow_max] {
       const auto kernels = sel->KernelList();
       const auto shapes = sel->ShapeList();
       const auto tokens = sel->TokenList();
@@ -38,6 +45,7 @@ void AddRunCommand(CLI::App& app, CommandResult& action) {
                            tokens.size() * threads.size() * ks.size();
       size_t done = 0;
       std::vector<nlohmann::json> records;
+      std::vector<std::string> skipped;
       for (const auto& s : shapes) {
         const TernaryMatrix w =
             sel->binary ? RandomBinary(s.m, s.k, sel->seed)
@@ -51,6 +59,17 @@ void AddRunCommand(CLI::App& app, CommandResult& action) {
                 opt.threads = static_cast<int>(th);
                 opt.k = static_cast<int>(k);
                 auto kernel = CreateKernel(kn, opt);
+                if (*slow_max > 0 && !kernel->Caps().simd &&
+                    static_cast<double>(s.m) * s.k > *slow_max) {
+                  done += tokens.size();
+                  const std::string what = kn + " " + s.ToString();
+                  if (std::find(skipped.begin(), skipped.end(), what) == skipped.end()) {
+                    std::fprintf(stderr, "skipped %s: scalar kernel above --slow-max-weights\n",
+                                 what.c_str());
+                    skipped.push_back(what);
+                  }
+                  continue;
+                }
                 kernel->Prepare(w);
                 for (size_t n : tokens) {
                   Progress(++done, total,
@@ -87,7 +106,10 @@ void AddRunCommand(CLI::App& app, CommandResult& action) {
         if (auto it = dense.find(key(r)); it != dense.end())
           r["speedup_vs_dense_f32"] = it->second / r["median_ms"].get<double>();
       if (*format == "json") {
-        WriteText(*out, ToDocument(records).dump(2) + "\n");
+        nlohmann::json doc = ToDocument(records);
+        doc["skipped"] = skipped;
+        doc["min_time_s"] = *min_time;
+        WriteText(*out, doc.dump(2) + "\n");
       } else if (*format == "csv") {
         WriteText(*out, ToCsv(records));
       } else {
