@@ -41,6 +41,7 @@ using CommandResult = std::function<int()>;
 // selected; main runs it.
 void AddListCommand(CLI::App& app, CommandResult& action);
 void AddInfoCommand(CLI::App& app, CommandResult& action);
+void AddPrepareCommands(CLI::App& app, CommandResult& action);
 void AddVerifyCommand(CLI::App& app, CommandResult& action);
 void AddRunCommand(CLI::App& app, CommandResult& action);
 

@@ -15,6 +15,7 @@ int main(int argc, char** argv) {
   rsr::harness::CommandResult action;
   rsr::harness::AddListCommand(app, action);
   rsr::harness::AddInfoCommand(app, action);
+  rsr::harness::AddPrepareCommands(app, action);
   rsr::harness::AddVerifyCommand(app, action);
   rsr::harness::AddRunCommand(app, action);
   try {

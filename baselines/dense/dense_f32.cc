@@ -66,6 +66,7 @@ HWY_AFTER_NAMESPACE();
 
 #if HWY_ONCE
 #include "baselines/dense/dense.h"
+#include "kernels/core/bytes.h"
 
 namespace rsr {
 HWY_EXPORT(DenseF32Rows);
@@ -92,22 +93,37 @@ class DenseF32 final : public Kernel {
     m_ = w.rows();
     k_ = w.cols();
     stride_ = (k_ + kRowAlign - 1) / kRowAlign * kRowAlign;
-    scale_ = w.scale();
     w_.Resize(m_ * stride_);
     for (size_t r = 0; r < m_; ++r)
       for (size_t c = 0; c < k_; ++c) w_[r * stride_ + c] = w.at(r, c);
   }
+  bool Serializable() const override { return true; }
+  void SaveImpl(ByteWriter& out) const override { out.PutArray(w_); }
+  void LoadImpl(ByteReader& in, size_t rows, size_t cols) override {
+    const size_t stride = (cols + kRowAlign - 1) / kRowAlign * kRowAlign;
+    AlignedBuffer<float> w;
+    in.GetArray(w, rows * stride, "weights");
+    for (size_t r = 0; r < rows; ++r)
+      for (size_t c = 0; c < stride; ++c) {
+        const float v = w[r * stride + c];
+        if (!(v == 0.0f || ((v == 1.0f || v == -1.0f) && c < cols)))
+          throw Error("file", "weight outside {-1,0,+1} or nonzero padding");
+      }
+    w_ = std::move(w);
+    m_ = rows;
+    k_ = cols;
+    stride_ = stride;
+  }
   void GemmF32(const float* x, size_t tokens, float* y) const override {
     ParallelChunks(m_, threads(), 16, [&](size_t r0, size_t r1) {
       HWY_DYNAMIC_DISPATCH(DenseF32Rows)(w_.data(), stride_, m_, k_, x,
-                                         tokens, scale_, y, r0, r1);
+                                         tokens, weight_scale(), y, r0, r1);
     });
   }
 
  private:
   AlignedBuffer<float> w_;
   size_t m_ = 0, k_ = 0, stride_ = 0;
-  float scale_ = 1.0f;
 };
 
 }  // namespace

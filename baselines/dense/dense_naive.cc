@@ -5,6 +5,7 @@
 #include <memory>
 
 #include "baselines/dense/dense.h"
+#include "kernels/core/bytes.h"
 #include "kernels/core/parallel.h"
 
 namespace rsr {
@@ -26,16 +27,27 @@ class DenseNaive final : public Kernel {
     w_.assign(w.values().begin(), w.values().end());
     m_ = w.rows();
     k_ = w.cols();
-    scale_ = w.scale();
+  }
+  bool Serializable() const override { return true; }
+  void SaveImpl(ByteWriter& out) const override { out.PutArray(w_); }
+  void LoadImpl(ByteReader& in, size_t rows, size_t cols) override {
+    std::vector<int8_t> w;
+    in.GetArray(w, rows * cols, "weights");
+    for (int8_t v : w)
+      if (v < -1 || v > 1) throw Error("file", "weight outside {-1,0,+1}");
+    w_ = std::move(w);
+    m_ = rows;
+    k_ = cols;
   }
   void GemmF32(const float* x, size_t tokens, float* y) const override {
+    const float scale = weight_scale();
     ParallelFor(m_, threads(), [&](size_t r) {
       const int8_t* wr = w_.data() + r * k_;
       for (size_t t = 0; t < tokens; ++t) {
         const float* xt = x + t * k_;
         float acc = 0.0f;
         for (size_t k = 0; k < k_; ++k) acc += static_cast<float>(wr[k]) * xt[k];
-        y[t * m_ + r] = acc * scale_;
+        y[t * m_ + r] = acc * scale;
       }
     });
   }
@@ -43,7 +55,6 @@ class DenseNaive final : public Kernel {
  private:
   std::vector<int8_t> w_;
   size_t m_ = 0, k_ = 0;
-  float scale_ = 1.0f;
 };
 
 }  // namespace

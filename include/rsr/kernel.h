@@ -16,12 +16,16 @@
 #include <optional>
 #include <span>
 #include <string>
+#include <vector>
 
 #include "rsr/limits.h"
 #include "rsr/matrix.h"
 #include "rsr/quant.h"
 
 namespace rsr {
+
+class ByteReader;
+class ByteWriter;
 
 enum class ActivationType : uint8_t { kInt8, kFloat32 };
 const char* ActivationTypeName(ActivationType a);
@@ -89,8 +93,19 @@ class Kernel {
   // Float path: x is N x K; write y (N x M). Default: throws.
   virtual void GemmF32(const float* x, size_t tokens, float* y) const;
 
+  // Save/load of the prepared form (rsr/serialize.h). SaveImpl writes the
+  // payload; LoadImpl reads it for the given shape and must validate every
+  // field (throw rsr::Error("file")) before the kernel is used. Defaults:
+  // not supported (throws rsr::Error("kernel")).
+  virtual bool Serializable() const { return false; }
+  virtual void SaveImpl(ByteWriter& out) const;
+  virtual void LoadImpl(ByteReader& in, size_t rows, size_t cols);
+
  private:
   void CheckPrepared() const;
+  friend std::vector<uint8_t> SaveKernelToBytes(const Kernel&);
+  friend std::unique_ptr<Kernel> LoadKernelFromBytes(std::span<const uint8_t>,
+                                                     const KernelOptions&);
   KernelOptions options_;
   size_t rows_ = 0;
   size_t cols_ = 0;

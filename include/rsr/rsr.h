@@ -8,4 +8,5 @@
 #include "rsr/quant.h"
 #include "rsr/reference.h"
 #include "rsr/registry.h"
+#include "rsr/serialize.h"
 #include "rsr/targets.h"

@@ -94,4 +94,12 @@ void Kernel::GemmF32(const float*, size_t, float*) const {
   throw Error("activations", Name() + " has no float path");
 }
 
+void Kernel::SaveImpl(ByteWriter&) const {
+  throw Error("kernel", Name() + " does not support save/load");
+}
+
+void Kernel::LoadImpl(ByteReader&, size_t, size_t) {
+  throw Error("kernel", Name() + " does not support save/load");
+}
+
 }  // namespace rsr
