@@ -44,6 +44,9 @@ void AddInfoCommand(CLI::App& app, CommandResult& action);
 void AddPrepareCommands(CLI::App& app, CommandResult& action);
 void AddVerifyCommand(CLI::App& app, CommandResult& action);
 void AddRunCommand(CLI::App& app, CommandResult& action);
+void AddRegressCommand(CLI::App& app, CommandResult& action);
+void AddBandwidthCommand(CLI::App& app, CommandResult& action);
+void AddPaperCommand(CLI::App& app, CommandResult& action);
 
 // Progress line on stderr ("[3/40] ...") when stderr is a terminal or when
 // the run is long; cleared by a final newline.

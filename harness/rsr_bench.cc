@@ -18,6 +18,9 @@ int main(int argc, char** argv) {
   rsr::harness::AddPrepareCommands(app, action);
   rsr::harness::AddVerifyCommand(app, action);
   rsr::harness::AddRunCommand(app, action);
+  rsr::harness::AddRegressCommand(app, action);
+  rsr::harness::AddBandwidthCommand(app, action);
+  rsr::harness::AddPaperCommand(app, action);
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {

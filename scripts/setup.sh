@@ -9,6 +9,7 @@ native_pkgs=(
   build-essential cmake g++ pkg-config
   libhwy-dev libbenchmark-dev libbenchmark-tools libgtest-dev googletest
   nlohmann-json3-dev libcli11-dev
+  clang libclang-rt-14-dev libomp-14-dev
   python3-matplotlib python3-scipy python3-numpy
 )
 cross_pkgs=(

@@ -1,6 +1,10 @@
 #include "rsr/registry.h"
 
 #include "baselines/dense/dense.h"
+#include "baselines/i2s/i2s.h"
+#include "baselines/tl1/tl1.h"
+#include "baselines/tl2/tl2.h"
+#include "kernels/rsr/rsr.h"
 #include "rsr/error.h"
 
 namespace rsr {
@@ -8,8 +12,14 @@ namespace rsr {
 const std::vector<KernelInfo>& Registry() {
   // One line per kernel. Order: the subject first, then baselines.
   static const std::vector<KernelInfo> kRegistry = {
+      {"rsr", "RSR (paper), scalar, ternary as B+ - B-, int8/f32", &MakeRsr},
+      {"rsrpp", "RSR++ halving fold, scalar, int8/f32", &MakeRsrPP},
+      {"rsrpp-simd", "RSR++ Highway SIMD, base-3 one-pass index, token-tiled Gemm, int8/f32", &MakeRsrPPSimd},
       {"dense-naive", "row-major scalar float loop, int8 weights", &MakeDenseNaive},
       {"dense-f32", "Highway SIMD float GEMV/GEMM, float weights", &MakeDenseF32},
+      {"i2s", "bitnet.cpp I2_S 2-bit packed, int8 activations, SIMD", &MakeI2s},
+      {"tl1", "bitnet.cpp TL1 2-bit pair lookup tables, int8 activations, SIMD", &MakeTl1},
+      {"tl2", "bitnet.cpp TL2 1.67-bit triple lookup tables, int8 activations, SIMD", &MakeTl2},
   };
   return kRegistry;
 }

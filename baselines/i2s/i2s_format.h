@@ -1,0 +1,76 @@
+// I2_S: bitnet.cpp's 2-bit ternary weight format (ALGORITHMS.md 5), x86
+// layout, and its scalar slow twins (pack, unpack, dot).
+//
+// Code c = w + 1 (-1 -> 0b00, 0 -> 0b01, +1 -> 0b10; 0b11 is never written).
+// Each row of W (K weights) is cut into ceil(K / 128) blocks of 128
+// consecutive codes; the last block is padded with the zero-weight code 0b01.
+// Rows follow each other without gaps (row stride = 32 bytes per block).
+// One float scale per tensor.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+
+#include "kernels/core/aligned.h"
+#include "rsr/matrix.h"
+#include "rsr/quant.h"
+
+namespace rsr::i2s {
+
+inline constexpr size_t kBlockCodes = 128;
+inline constexpr size_t kBlockBytes = 32;
+inline constexpr uint8_t kZeroCode = 0b01;  // code of weight 0 (padding)
+
+// Bit order of one block (128 codes c_0 .. c_127 in 32 bytes):
+//   byte j (0 <= j < 32) = c_j << 6 | c_{j+32} << 4 | c_{j+64} << 2 | c_{j+96}
+// i.e. bits 7:6 hold code j, 5:4 code j+32, 3:2 code j+64, 1:0 code j+96.
+// Shifting every byte right by 6, 4, 2, 0 and masking with 0b11 yields codes
+// [0,32), [32,64), [64,96), [96,128): one SIMD shift+AND per 32 codes.
+struct Block {
+  uint8_t qs[kBlockBytes];
+};
+static_assert(sizeof(Block) == kBlockBytes, "I2_S block is 32 bytes");
+static_assert(kBlockCodes == 4 * kBlockBytes, "4 codes per byte");
+
+inline size_t BlocksPerRow(size_t cols) {
+  return (cols + kBlockCodes - 1) / kBlockCodes;
+}
+
+// Packs n (1..128) weights in {-1,0,+1}; codes n..127 get kZeroCode.
+void PackBlock(const int8_t* w, size_t n, Block& out);
+// Writes the 128 weights c - 1 of a block (padding decodes to 0).
+void UnpackBlock(const Block& block, int8_t* w);
+
+// Slow twin of the SIMD kernel: exact D = sum_k w_k q_k for one packed row,
+// computed as in the fast path (raw = sum of codes * q, then raw - sum q).
+int32_t DotRowScalar(const Block* row, size_t cols, const int8_t* q);
+
+// Prepared weights: rows x BlocksPerRow(cols) blocks, plus kReadSlack bytes
+// at the end. The SIMD kernels load whole vectors (up to 256 bytes on SVE);
+// when a row's byte count is not a multiple of the vector, the last load of
+// the last row reaches past it. The bytes read there meet zero activations.
+inline constexpr size_t kReadSlack = 256;
+
+struct Weights {
+  size_t rows = 0;
+  size_t cols = 0;
+  size_t row_bytes = 0;  // BlocksPerRow(cols) * kBlockBytes
+  float scale = 1.0f;
+  AlignedBuffer<uint8_t> bytes;
+
+  const Block* row(size_t r) const {
+    return reinterpret_cast<const Block*>(bytes.data() + r * row_bytes);
+  }
+  // Exact: packed blocks (with the last block's padding), slack and scale.
+  size_t PreparedBytes() const { return bytes.bytes() + sizeof(scale); }
+};
+
+Weights Pack(const TernaryMatrix& w);
+
+// y (tokens x rows) = dequantized W q through the SIMD kernel of the current
+// Highway target. Bit-identical to ReferenceGemmI8 for every input (any
+// q in [-128, 127], any K <= kMaxCols) and every thread count.
+void GemmI8(const Weights& w, const QuantizedActivations& xq, float* y,
+            int threads);
+
+}  // namespace rsr::i2s

@@ -1,0 +1,162 @@
+// Read-bandwidth probe; see bandwidth.h.
+//
+// Why int64 sums: an add per loaded lane is far below the load throughput of
+// any SIMD target, so the loop measures the memory path, and the result
+// depends on every byte, so the compiler cannot drop the loads. Four
+// accumulators hide the add latency (1 cycle, but 2-3 loads per cycle issue).
+#undef HWY_TARGET_INCLUDE
+#define HWY_TARGET_INCLUDE "harness/bandwidth.cc"
+#include "hwy/foreach_target.h"  // IWYU pragma: keep
+#include "hwy/highway.h"
+
+HWY_BEFORE_NAMESPACE();
+namespace rsr::harness {
+namespace HWY_NAMESPACE {
+namespace hn = hwy::HWY_NAMESPACE;
+
+int64_t SumInt64Impl(const int64_t* HWY_RESTRICT data, size_t n) {
+  const hn::ScalableTag<int64_t> d;
+  const size_t N = hn::Lanes(d);
+  auto a0 = hn::Zero(d), a1 = hn::Zero(d), a2 = hn::Zero(d), a3 = hn::Zero(d);
+  size_t i = 0;
+  for (; i + 4 * N <= n; i += 4 * N) {
+    a0 = hn::Add(a0, hn::LoadU(d, data + i));
+    a1 = hn::Add(a1, hn::LoadU(d, data + i + N));
+    a2 = hn::Add(a2, hn::LoadU(d, data + i + 2 * N));
+    a3 = hn::Add(a3, hn::LoadU(d, data + i + 3 * N));
+  }
+  a0 = hn::Add(hn::Add(a0, a1), hn::Add(a2, a3));
+  uint64_t s = static_cast<uint64_t>(hn::GetLane(hn::SumOfLanes(d, a0)));
+  for (; i < n; ++i) s += static_cast<uint64_t>(data[i]);
+  return static_cast<int64_t>(s);
+}
+
+// NOLINTNEXTLINE(google-readability-namespace-comments)
+}  // namespace HWY_NAMESPACE
+}  // namespace rsr::harness
+HWY_AFTER_NAMESPACE();
+
+#if HWY_ONCE
+#include <omp.h>
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <vector>
+
+#include "harness/bandwidth.h"
+#include "harness/measure.h"
+#include "hwy/aligned_allocator.h"
+#include "rsr/error.h"
+#include "rsr/targets.h"
+
+namespace rsr::harness {
+HWY_EXPORT(SumInt64Impl);
+
+namespace {
+
+// Keeps the sums observable so no pass can be elided.
+std::atomic<int64_t> g_sink{0};
+
+struct Share {
+  size_t begin, count;
+};
+
+Share ThreadShare(size_t n, int threads, int t) {
+  // Shares are whole 64-byte lines: no line is read by two threads.
+  const size_t lines = n / 8;
+  const size_t per = lines / threads, extra = lines % threads;
+  const size_t b = t * per + std::min<size_t>(t, extra);
+  const size_t c = per + (static_cast<size_t>(t) < extra ? 1 : 0);
+  size_t count = c * 8;
+  if (t == threads - 1) count += n % 8;
+  return {b * 8, count};
+}
+
+}  // namespace
+
+int64_t SumInt64(const int64_t* data, size_t n) {
+  return HWY_DYNAMIC_DISPATCH(SumInt64Impl)(data, n);
+}
+
+nlohmann::json BandwidthResult::ToJson() const {
+  return {{"level", config.level},
+          {"bytes", config.bytes},
+          {"mib", static_cast<double>(config.bytes) / (1 << 20)},
+          {"threads", config.threads},
+          {"gbps", gbps_median},
+          {"gbps_min", gbps_min},
+          {"gbps_max", gbps_max},
+          {"reps", reps},
+          {"passes", passes},
+          {"target", target}};
+}
+
+BandwidthResult MeasureReadBandwidth(const BandwidthCase& c, size_t reps,
+                                     double min_sample_s) {
+  using Clock = std::chrono::steady_clock;
+  if (c.threads < 1) throw Error("threads", "must be >= 1");
+  if (c.bytes < 4096 * static_cast<size_t>(c.threads))
+    throw Error("size", "buffer of " + std::to_string(c.bytes) +
+                            " bytes is below 4 KiB per thread");
+  if (reps < 1) throw Error("reps", "must be >= 1");
+  const size_t n = c.bytes / sizeof(int64_t);
+  auto buf = hwy::AllocateAligned<int64_t>(n);
+  if (!buf)
+    throw Error("size",
+                "cannot allocate " + std::to_string(c.bytes) + " bytes");
+  int64_t* data = buf.get();
+  const int threads = c.threads;
+  // First touch by the thread that will read the share.
+#pragma omp parallel num_threads(threads)
+  {
+    const Share s = ThreadShare(n, threads, omp_get_thread_num());
+    for (size_t i = s.begin; i < s.begin + s.count; ++i)
+      data[i] = static_cast<int64_t>(i * 0x9E3779B97F4A7C15ull >> 7);
+  }
+  // One timed sample: `passes` sweeps by every thread, fork/join included
+  // once (a few microseconds against >= min_sample_s).
+  auto sample = [&](size_t passes) {
+    const auto t0 = Clock::now();
+#pragma omp parallel num_threads(threads)
+    {
+      const Share s = ThreadShare(n, threads, omp_get_thread_num());
+      int64_t acc = 0;
+      for (size_t p = 0; p < passes; ++p)
+        acc ^= SumInt64(data + s.begin, s.count) + static_cast<int64_t>(p);
+      g_sink.fetch_add(acc, std::memory_order_relaxed);
+    }
+    return std::chrono::duration<double>(Clock::now() - t0).count();
+  };
+  sample(1);  // warm-up: dispatch, thread pool, TLB
+  // Calibrate twice: the first single pass includes fork/join overhead. The
+  // fastest of three samples each time, so one descheduled thread (a busy
+  // shared machine) does not leave too few passes per sample.
+  size_t passes = 1;
+  for (int round = 0; round < 2; ++round) {
+    const double per_pass =
+        std::min({sample(passes), sample(passes), sample(passes)}) /
+        static_cast<double>(passes);
+    passes = std::clamp<size_t>(
+        static_cast<size_t>(min_sample_s / std::max(per_pass, 1e-9)) + 1, 1,
+        1u << 20);
+  }
+  std::vector<double> gbps;
+  for (size_t r = 0; r < reps; ++r) {
+    const double t = sample(passes);
+    gbps.push_back(static_cast<double>(c.bytes) * passes / t / 1e9);
+  }
+  const TimingStats st = Summarize(gbps);
+  BandwidthResult out;
+  out.config = c;
+  out.gbps_median = st.median_s;
+  out.gbps_min = st.min_s;
+  out.gbps_max = st.max_s;
+  out.reps = st.reps;
+  out.passes = passes;
+  out.target = CurrentTargetName();
+  return out;
+}
+
+}  // namespace rsr::harness
+#endif  // HWY_ONCE

@@ -1,0 +1,36 @@
+// The read-bandwidth probe (harness/bandwidth.cc): exact sums, input checks.
+#include "harness/bandwidth.h"
+
+#include <gtest/gtest.h>
+
+#include <vector>
+
+#include "rsr/error.h"
+
+namespace rsr::harness {
+namespace {
+
+// The bandwidth probe's sum must see every element (tails included).
+TEST(Bandwidth, SumInt64IsExact) {
+  for (size_t n : {0, 1, 7, 8, 31, 64, 1000, 4099}) {
+    std::vector<int64_t> v(n);
+    int64_t want = 0;
+    for (size_t i = 0; i < n; ++i) {
+      v[i] = static_cast<int64_t>(i * 2654435761u % 1000003) - 500000;
+      want += v[i];
+    }
+    EXPECT_EQ(SumInt64(v.data(), n), want) << n;
+  }
+}
+
+TEST(Bandwidth, RejectsBadCases) {
+  EXPECT_THROW(MeasureReadBandwidth({"L2", 1 << 20, 0}, 3), rsr::Error);
+  EXPECT_THROW(MeasureReadBandwidth({"L2", 100, 1}, 3), rsr::Error);
+  EXPECT_THROW(MeasureReadBandwidth({"L2", 1 << 20, 1}, 0), rsr::Error);
+  const BandwidthResult r = MeasureReadBandwidth({"L2", 64 << 10, 1}, 3, 1e-4);
+  EXPECT_GT(r.gbps_median, 0.0);
+  EXPECT_EQ(r.reps, 3u);
+}
+
+}  // namespace
+}  // namespace rsr::harness

@@ -1,0 +1,36 @@
+// The RSR family (ALGORITHMS.md sections 1-4): registry factories and the
+// block-height rules.
+//
+//   rsr         scalar reference of the paper: index per row block of k rows,
+//               segmented sums, k*2^k block product. Ternary in the paper's
+//               form (planes B+ and B-, subtract); binary {0,1} uses B+ only.
+//   rsrpp       scalar RSR++: same index, the halving fold (~2*2^k adds).
+//   rsrpp-simd  Highway SIMD + OpenMP, unified one-pass ternary index
+//               (base-3 codes, base-3 fold), token-tiled native Gemm.
+//
+// All three: int8 activations (exact int32 sums, default) and float
+// activations (float sums); any M >= 1, K in 1..kMaxCols (uint16 index when
+// K <= 65535, uint32 beyond); k in 1..16 (0 = the per-shape rule below;
+// rsrpp-simd ternary accepts k <= 12, throwing rsr::Error("k") beyond).
+#pragma once
+
+#include <cstddef>
+#include <memory>
+
+#include "rsr/kernel.h"
+
+namespace rsr {
+
+std::unique_ptr<Kernel> MakeRsr(const KernelOptions& options);
+std::unique_ptr<Kernel> MakeRsrPP(const KernelOptions& options);
+std::unique_ptr<Kernel> MakeRsrPPSimd(const KernelOptions& options);
+
+// The paper's theoretical block height k = log2 K - log2 log2 K (rounded).
+int RsrPaperK(size_t cols);
+// Per-shape defaults used when KernelOptions::k == 0 (see rsr_kernels.cc and
+// rsr_simd.cc for the measurements behind them).
+int RsrDefaultK(size_t cols);          // rsr: argmin_k (K + k 2^k) / k
+int RsrPPDefaultK(size_t cols);        // rsrpp: argmin_k (K + 2 2^k) / k
+int RsrPPSimdDefaultK(size_t cols, bool binary);
+
+}  // namespace rsr

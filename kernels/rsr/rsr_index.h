@@ -1,0 +1,110 @@
+// The RSR index (ALGORITHMS.md sections 1-3): per row block of k rows, a
+// column permutation sigma_b sorted by column code (counting sort, ascending
+// column inside a bucket) and the bucket start offsets L_b (buckets + 1
+// entries, L_b[0] = 0, L_b[buckets] = K). W itself is not kept.
+//
+// Code forms (first row of the block = most significant digit):
+//   kBinary     one plane: c = sum_t [W[bk+t, j] == plane_value] 2^(k-1-t),
+//               2^k buckets. Binary {0,1} matrices use plane_value = +1;
+//               the paper's ternary form uses two planes (+1 and -1).
+//   kBase3      unified ternary: c = sum_t (W[bk+t, j] + 1) 3^(k-1-t),
+//               3^k buckets (padding rows are 0, digit 1).
+//   kPosNegBits unified ternary: c = (pos_mask << k) | neg_mask, 4^k
+//               buckets (at most 3^k non-empty).
+//
+// Index width: uint16 permutation and offsets when K <= 65535 (offsets must
+// hold K itself), uint32 beyond. Bytes() is exact: permutation plus offsets.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "kernels/core/aligned.h"
+#include "rsr/matrix.h"
+
+namespace rsr::rsr_index {
+
+enum class CodeForm : uint8_t { kBinary, kBase3, kPosNegBits };
+const char* CodeFormName(CodeForm f);
+
+// Largest k each form accepts (bucket arrays of 3^12 = 531441 or 4^8 = 65536
+// entries per block are already far past any useful k).
+int MaxK(CodeForm f);
+// Buckets per block: 2^k, 3^k or 4^k. Throws rsr::Error("k") beyond MaxK.
+size_t NumBuckets(CodeForm f, int k);
+// Rows of the "virtual" binary matrix the fold reconstructs: k, except 2k for
+// kPosNegBits (pos rows then neg rows).
+int FoldRows(CodeForm f, int k);
+
+struct Index {
+  size_t rows = 0;     // M (unpadded)
+  size_t cols = 0;     // K
+  int k = 0;
+  CodeForm form = CodeForm::kBinary;
+  size_t blocks = 0;   // ceil(M / k)
+  size_t buckets = 0;  // per block
+  bool wide = false;   // uint32 entries
+  // blocks x K permutation, blocks x (buckets + 1) offsets; one width used.
+  AlignedBuffer<uint16_t> perm16, off16;
+  AlignedBuffer<uint32_t> perm32, off32;
+
+  size_t Bytes() const {
+    return perm16.bytes() + off16.bytes() + perm32.bytes() + off32.bytes();
+  }
+  template <class Idx>
+  const Idx* Perm(size_t b) const;
+  template <class Idx>
+  const Idx* Offsets(size_t b) const;
+  // Offset entry as size_t, either width.
+  size_t Offset(size_t b, size_t c) const {
+    return wide ? off32[b * (buckets + 1) + c] : off16[b * (buckets + 1) + c];
+  }
+  size_t PermAt(size_t b, size_t p) const {
+    return wide ? perm32[b * cols + p] : perm16[b * cols + p];
+  }
+};
+
+template <>
+inline const uint16_t* Index::Perm<uint16_t>(size_t b) const {
+  return perm16.data() + b * cols;
+}
+template <>
+inline const uint32_t* Index::Perm<uint32_t>(size_t b) const {
+  return perm32.data() + b * cols;
+}
+template <>
+inline const uint16_t* Index::Offsets<uint16_t>(size_t b) const {
+  return off16.data() + b * (buckets + 1);
+}
+template <>
+inline const uint32_t* Index::Offsets<uint32_t>(size_t b) const {
+  return off32.data() + b * (buckets + 1);
+}
+
+// True when K needs uint32 index entries.
+inline bool NeedsWideIndex(size_t cols) { return cols > 65535; }
+
+// Builds the index. plane_value (kBinary only) selects the plane: +1 for
+// B+ (and binary matrices), -1 for B-. threads: OpenMP over blocks.
+// Throws rsr::Error("k") when k is outside 1..MaxK(form).
+Index Build(const TernaryMatrix& w, int k, CodeForm form, int plane_value,
+            int threads);
+
+// Checks every block: permutation is a bijection on [0, K), offsets start at
+// 0, are monotone and end at K. Throws rsr::Error("index") naming the block
+// and the defect.
+void Validate(const Index& index);
+
+// Reconstructs what the index encodes, for tests: the code of column j in
+// block b (the bucket holding j).
+std::vector<uint32_t> ColumnCodes(const Index& index, size_t block);
+// Digit of row t (0 = first row of the block) in code c: a bit for
+// kBinary/kPosNegBits (row t < FoldRows), a trit 0..2 for kBase3.
+int CodeDigit(CodeForm form, int k, uint32_t code, int t);
+
+// The paper's theoretical choice k = log2 K - log2 log2 K, rounded, >= 1.
+int PaperK(size_t cols);
+
+}  // namespace rsr::rsr_index

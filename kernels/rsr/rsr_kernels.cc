@@ -1,0 +1,176 @@
+// rsr and rsrpp: the scalar kernels, written to follow the paper step by step
+// (ALGORITHMS.md 1-3). They are the slow twins of rsrpp-simd and the subject
+// of the paper-reproduction tables.
+#include <algorithm>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "kernels/core/parallel.h"
+#include "kernels/rsr/rsr.h"
+#include "kernels/rsr/rsr_index.h"
+#include "rsr/error.h"
+
+namespace rsr {
+
+int RsrPaperK(size_t cols) { return rsr_index::PaperK(cols); }
+
+namespace {
+
+// argmin_k (K + cost(k)) / k over k in 1..12: additions per row of the
+// segmented sums plus the block product, the model behind the defaults.
+template <class Cost>
+int ArgminAdds(size_t cols, const Cost& cost) {
+  int best = 1;
+  double best_adds = 1e300;
+  for (int k = 1; k <= 12; ++k) {
+    const double adds = (static_cast<double>(cols) + cost(k)) / k;
+    if (adds < best_adds) best_adds = adds, best = k;
+  }
+  return best;
+}
+
+}  // namespace
+
+int RsrDefaultK(size_t cols) {
+  return ArgminAdds(cols, [](int k) { return double(k) * (1 << k); });
+}
+int RsrPPDefaultK(size_t cols) {
+  return ArgminAdds(cols, [](int k) { return 2.0 * (1 << k); });
+}
+
+namespace {
+
+using rsr_index::CodeForm;
+using rsr_index::Index;
+
+// Step 1, segmented sums: u[c] = sum of x over bucket c of block b.
+template <class Idx, class T>
+void SegmentedSums(const Index& ix, size_t b, const T* x, T* u) {
+  const Idx* perm = ix.Perm<Idx>(b);
+  const Idx* off = ix.Offsets<Idx>(b);
+  for (size_t c = 0; c < ix.buckets; ++c) {
+    T s = 0;
+    for (size_t p = off[c]; p < off[c + 1]; ++p) s += x[perm[p]];
+    u[c] = s;
+  }
+}
+
+// Step 2 (RSR): out[t] = sum_c u[c] * bit_t(c), bit_t = row t's bit (row 0
+// is the MSB). k * 2^k additions.
+template <class T>
+void BlockProduct(const T* u, int k, T* out) {
+  const size_t n = size_t{1} << k;
+  for (int t = 0; t < k; ++t) {
+    T s = 0;
+    for (size_t c = 0; c < n; ++c)
+      if ((c >> (k - 1 - t)) & 1) s += u[c];
+    out[t] = s;
+  }
+}
+
+// Step 2 (RSR++): the halving fold, last row (LSB) first:
+// out[t] = sum of odd entries, then u'[c] = u[2c] + u[2c+1]. Destroys u.
+template <class T>
+void HalvingFold(T* u, int k, T* out) {
+  size_t n = size_t{1} << k;
+  for (int t = k - 1; t >= 0; --t) {
+    T s = 0;
+    for (size_t c = 1; c < n; c += 2) s += u[c];
+    out[t] = s;
+    n /= 2;
+    for (size_t c = 0; c < n; ++c) u[c] = u[2 * c] + u[2 * c + 1];
+  }
+}
+
+class RsrScalar final : public Kernel {
+ public:
+  RsrScalar(const KernelOptions& options, bool plus_plus)
+      : Kernel(options), plus_plus_(plus_plus) {}
+  std::string Name() const override { return plus_plus_ ? "rsrpp" : "rsr"; }
+  KernelCaps Caps() const override {
+    KernelCaps c;
+    c.int8_activations = true;
+    c.float_activations = true;
+    c.block_k = true;
+    return c;
+  }
+  size_t PreparedBytes() const override { return pos_.Bytes() + neg_.Bytes(); }
+
+ protected:
+  void PrepareImpl(const TernaryMatrix& w) override {
+    int k = options().k;
+    if (k == 0) k = plus_plus_ ? RsrPPDefaultK(w.cols()) : RsrDefaultK(w.cols());
+    binary_ = w.IsBinary();
+    pos_ = rsr_index::Build(w, k, CodeForm::kBinary, +1, threads());
+    neg_ = binary_ ? Index{}
+                   : rsr_index::Build(w, k, CodeForm::kBinary, -1, threads());
+  }
+
+  void GemmI8(const QuantizedActivations& xq, float* y) const override {
+    const size_t K = pos_.cols;
+    std::vector<int32_t> x(K);
+    for (size_t t = 0; t < xq.tokens; ++t) {
+      const int8_t* q = xq.token(t);
+      for (size_t j = 0; j < K; ++j) x[j] = q[j];
+      Run<int32_t>(x.data(), [&](size_t r, int32_t d) {
+        y[t * pos_.rows + r] = DequantizeDot(d, xq.scale[t], weight_scale());
+      });
+    }
+  }
+
+  void GemmF32(const float* x, size_t tokens, float* y) const override {
+    const size_t K = pos_.cols;
+    for (size_t t = 0; t < tokens; ++t) {
+      Run<float>(x + t * K, [&](size_t r, float d) {
+        y[t * pos_.rows + r] = d * weight_scale();
+      });
+    }
+  }
+
+ private:
+  // One token: every block, then emit(row, value) for the block's real rows.
+  template <class T, class Emit>
+  void Run(const T* x, const Emit& emit) const {
+    const int k = pos_.k;
+    const size_t align = (16 + k - 1) / k;  // 16 floats of output per chunk
+    ParallelChunks(pos_.blocks, threads(), align, [&](size_t b0, size_t b1) {
+      std::vector<T> u(pos_.buckets), rp(k), rn(k, T{0});
+      for (size_t b = b0; b < b1; ++b) {
+        Plane(pos_, b, x, u.data(), rp.data());
+        if (!binary_) Plane(neg_, b, x, u.data(), rn.data());
+        for (int t = 0; t < k; ++t) {
+          const size_t r = b * k + t;
+          if (r < pos_.rows) emit(r, static_cast<T>(rp[t] - rn[t]));
+        }
+      }
+    });
+  }
+
+  template <class T>
+  void Plane(const Index& ix, size_t b, const T* x, T* u, T* out) const {
+    if (ix.wide)
+      SegmentedSums<uint32_t>(ix, b, x, u);
+    else
+      SegmentedSums<uint16_t>(ix, b, x, u);
+    if (plus_plus_)
+      HalvingFold(u, ix.k, out);
+    else
+      BlockProduct(u, ix.k, out);
+  }
+
+  bool plus_plus_;
+  bool binary_ = false;
+  Index pos_, neg_;  // B+ (or the binary matrix) and B-
+};
+
+}  // namespace
+
+std::unique_ptr<Kernel> MakeRsr(const KernelOptions& o) {
+  return std::make_unique<RsrScalar>(o, false);
+}
+std::unique_ptr<Kernel> MakeRsrPP(const KernelOptions& o) {
+  return std::make_unique<RsrScalar>(o, true);
+}
+
+}  // namespace rsr

@@ -1,0 +1,474 @@
+#!/usr/bin/python3
+"""Figures and Markdown tables from rsr-bench's JSON results.
+
+    /usr/bin/python3 plots/plot.py --results results/<machine-id> --out plots/<machine-id>
+
+Reads (each optional; what is missing is skipped with a note on stderr):
+    <results>/run.json        rsr-bench run --format json
+    <results>/bandwidth.json  rsr-bench bandwidth --format json
+    <results>/paper.json      rsr-bench paper --format json
+Writes (only those whose data exist):
+    <out>/time_vs_n.png              GEMV median time vs n, log-log, per kernel
+    <out>/speedup_vs_dense_f32.png   speed-up over dense-f32 vs n
+    <out>/bits_per_weight.png        prepared bits per weight per kernel
+    <out>/roofline_fraction.png      effective GB/s / measured DRAM GB/s
+    <out>/multitoken.png             tokens per second vs tokens per call
+    <out>/bandwidth.png              read bandwidth per buffer size and threads
+    <out>/paper_faithful.png         the paper's tables: ours vs published
+    <results>/tables.md              Markdown tables from the same JSON
+                                     (--tables PATH to change)
+
+Needs only Debian's python3-matplotlib (Agg backend, no display).
+"""
+
+import argparse
+import json
+import math
+import os
+import sys
+from collections import defaultdict
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+
+# Fixed colour and marker per kernel so every figure agrees.
+KERNEL_STYLE = {
+    "dense-naive": ("#7f7f7f", "x"),
+    "dense-f32": ("#000000", "s"),
+    "rsr": ("#ff7f0e", "v"),
+    "rsrpp": ("#d62728", "^"),
+    "rsrpp-simd": ("#e377c2", "D"),
+    "i2s": ("#1f77b4", "o"),
+    "tl1": ("#2ca02c", "P"),
+    "tl2": ("#17becf", "*"),
+}
+EXTRA_COLOURS = ["#9467bd", "#8c564b", "#bcbd22", "#aec7e8", "#ffbb78", "#98df8a"]
+
+
+def note(msg):
+    print("plot.py: " + msg, file=sys.stderr)
+
+
+def load(path):
+    if not os.path.exists(path):
+        note("%s not found: skipped" % path)
+        return None
+    try:
+        with open(path) as f:
+            return json.load(f)
+    except (OSError, ValueError) as e:
+        note("%s unreadable (%s): skipped" % (path, e))
+        return None
+
+
+def style(kernel, _extra={}):
+    base = kernel.split("@")[0]
+    if base in KERNEL_STYLE:
+        return KERNEL_STYLE[base]
+    if base not in _extra:
+        _extra[base] = (EXTRA_COLOURS[len(_extra) % len(EXTRA_COLOURS)], ".")
+    return _extra[base]
+
+
+def context_line(doc):
+    c = (doc or {}).get("context", {})
+    return "%s, %s, git %s, %s" % (c.get("cpu_model", "?"), c.get("compiler", "?"),
+                                   c.get("git_revision", "?"), c.get("date", "?"))
+
+
+def series_key(rec, multi_target):
+    return rec["kernel"] + ("@" + rec["target"] if multi_target else "")
+
+
+def finish(fig, ax_list, path, subtitle):
+    for ax in ax_list:
+        ax.grid(True, which="major", alpha=0.35)
+        ax.grid(True, which="minor", alpha=0.12)
+        handles, _ = ax.get_legend_handles_labels()
+        if handles:
+            ax.legend(fontsize=8, loc="best")
+    fig.text(0.5, 0.005, subtitle, ha="center", va="bottom", fontsize=7, color="#555555")
+    fig.tight_layout(rect=(0, 0.03, 1, 1))
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+    print("wrote " + path)
+
+
+def pow2_label(n):
+    e = math.log2(n)
+    return "$2^{%d}$" % e if abs(e - round(e)) < 1e-9 else str(int(n))
+
+
+def square_gemv_records(run, paper):
+    """Single-token square records: from run.json, else paper.json's modern."""
+    recs = []
+    if run:
+        recs = [r for r in run.get("results", [])
+                if r.get("tokens") == 1 and r.get("m") == r.get("k")]
+    if not recs and paper:
+        recs = [dict(r, threads=1) for r in paper.get("modern", [])]
+    return recs
+
+
+def by_series(recs, value, threads=None):
+    multi = len({r.get("target") for r in recs}) > 1
+    out = defaultdict(list)
+    for r in recs:
+        if threads is not None and r.get("threads") != threads:
+            continue
+        if r.get(value) is None:
+            continue
+        out[series_key(r, multi)].append((r["k"], r[value]))
+    return {k: sorted(v) for k, v in out.items()}
+
+
+def thread_counts(recs):
+    return sorted({r.get("threads", 1) for r in recs})
+
+
+def plot_time_vs_n(recs, out, sub):
+    ths = thread_counts(recs)
+    fig, axes = plt.subplots(1, len(ths), figsize=(6.2 * len(ths), 4.6), squeeze=False)
+    axes = axes[0]
+    for ax, th in zip(axes, ths):
+        for name, pts in sorted(by_series(recs, "median_ms", th).items()):
+            colour, marker = style(name)
+            ax.plot([p[0] for p in pts], [p[1] for p in pts], marker=marker,
+                    color=colour, label=name)
+        ax.set_xscale("log", base=2)
+        ax.set_yscale("log")
+        ax.set_xlabel("n (W is n x n)")
+        ax.set_ylabel("median time per GEMV (ms)")
+        ax.set_title("GEMV time vs n, %d thread%s" % (th, "s" if th > 1 else ""))
+    finish(fig, axes, os.path.join(out, "time_vs_n.png"), sub)
+
+
+def plot_speedup(recs, out, sub):
+    ths = thread_counts(recs)
+    if not any(r.get("speedup_vs_dense_f32") for r in recs):
+        note("no speedup_vs_dense_f32 values: speed-up figure skipped")
+        return
+    fig, axes = plt.subplots(1, len(ths), figsize=(6.2 * len(ths), 4.6), squeeze=False)
+    axes = axes[0]
+    for ax, th in zip(axes, ths):
+        for name, pts in sorted(by_series(recs, "speedup_vs_dense_f32", th).items()):
+            colour, marker = style(name)
+            ax.plot([p[0] for p in pts], [p[1] for p in pts], marker=marker,
+                    color=colour, label=name)
+        ax.axhline(1.0, color="#000000", lw=0.8, ls="--")
+        ax.set_xscale("log", base=2)
+        ax.set_yscale("log")
+        ax.set_xlabel("n (W is n x n)")
+        ax.set_ylabel("speed-up over dense-f32 (x)")
+        ax.set_title("Speed-up over dense-f32, %d thread%s" % (th, "s" if th > 1 else ""))
+    finish(fig, axes, os.path.join(out, "speedup_vs_dense_f32.png"), sub)
+
+
+def plot_bits(run, paper, out, sub):
+    # kernel -> bits/weight at the largest shape seen (index overheads shrink
+    # with size, so the largest is the representative one).
+    best = {}
+    sources = []
+    if run:
+        sources += [(r["kernel"], r["m"] * r["k"], r.get("bits_per_weight"))
+                    for r in run.get("results", [])]
+    if paper:
+        sources += [(r["kernel"], r["n"] * r["n"], r.get("bits_per_weight"))
+                    for r in paper.get("memory_kernels", [])]
+    for kernel, size, bpw in sources:
+        if bpw is None:
+            continue
+        if kernel not in best or size > best[kernel][0]:
+            best[kernel] = (size, bpw)
+    if not best:
+        note("no bits_per_weight data: figure skipped")
+        return
+    names = sorted(best, key=lambda k: best[k][1])
+    fig, ax = plt.subplots(figsize=(7.5, 4.4))
+    vals = [best[k][1] for k in names]
+    bars = ax.bar(names, vals, color=[style(k)[0] for k in names])
+    for b, k in zip(bars, names):
+        n = math.isqrt(best[k][0])
+        lab = "%.2f" % best[k][1]
+        if n * n == best[k][0]:
+            lab += "\n(n=%d)" % n
+        ax.text(b.get_x() + b.get_width() / 2, b.get_height(), lab, ha="center",
+                va="bottom", fontsize=7)
+    ax.axhline(1.58, color="#555555", lw=0.8, ls=":", label="log2(3) = 1.58")
+    ax.set_yscale("log", base=2)
+    ax.set_ylim(top=max(vals) * 2.5)
+    ax.set_ylabel("prepared bits per weight (log2 scale)")
+    ax.set_title("Memory: bits per weight at the largest shape measured")
+    plt.setp(ax.get_xticklabels(), rotation=20, ha="right")
+    finish(fig, [ax], os.path.join(out, "bits_per_weight.png"), sub)
+
+
+def dram_bandwidth(bw):
+    """threads -> DRAM GB/s (largest DRAM buffer measured)."""
+    out = {}
+    if not bw:
+        return out
+    for r in bw.get("results", []):
+        if r.get("level") != "DRAM":
+            continue
+        th = r["threads"]
+        if th not in out or r["bytes"] > out[th][0]:
+            out[th] = (r["bytes"], r["gbps"])
+    return {k: v[1] for k, v in out.items()}
+
+
+def plot_roofline(recs, bw, out, sub):
+    dram = dram_bandwidth(bw)
+    if not dram:
+        note("no DRAM bandwidth (bandwidth.json): roofline figure skipped")
+        return
+    ths = [t for t in thread_counts(recs) if t in dram]
+    if not ths:
+        note("no thread count shared by run.json and bandwidth.json: roofline skipped")
+        return
+    fig, axes = plt.subplots(1, len(ths), figsize=(6.2 * len(ths), 4.6), squeeze=False)
+    axes = axes[0]
+    for ax, th in zip(axes, ths):
+        for name, pts in sorted(by_series(recs, "gbps", th).items()):
+            colour, marker = style(name)
+            ax.plot([p[0] for p in pts], [p[1] / dram[th] for p in pts], marker=marker,
+                    color=colour, label=name)
+        ax.axhline(1.0, color="#000000", lw=0.8, ls="--",
+                   label="DRAM %.1f GB/s" % dram[th])
+        ax.set_xscale("log", base=2)
+        ax.set_yscale("log")
+        ax.set_xlabel("n (W is n x n)")
+        ax.set_ylabel("prepared bytes / time / DRAM bandwidth")
+        ax.set_title("Fraction of the DRAM read roofline, %d thread%s\n"
+                     "(> 1: weights served from cache)" % (th, "s" if th > 1 else ""),
+                     fontsize=10)
+    finish(fig, axes, os.path.join(out, "roofline_fraction.png"), sub)
+
+
+def plot_multitoken(run, out, sub):
+    if not run:
+        return
+    recs = run.get("results", [])
+    shapes = defaultdict(set)
+    for r in recs:
+        shapes[(r["m"], r["k"])].add(r["tokens"])
+    multi = [s for s, toks in shapes.items() if len(toks) > 1]
+    if not multi:
+        note("run.json has one token count only: multi-token figure skipped")
+        return
+    shape = max(multi, key=lambda s: (s[0] * s[1], s))
+    sel = [r for r in recs if (r["m"], r["k"]) == shape]
+    ths = thread_counts(sel)
+    multi_target = len({r.get("target") for r in sel}) > 1
+    fig, axes = plt.subplots(1, len(ths), figsize=(6.2 * len(ths), 4.6), squeeze=False)
+    axes = axes[0]
+    for ax, th in zip(axes, ths):
+        series = defaultdict(list)
+        for r in sel:
+            if r.get("threads") == th:
+                series[series_key(r, multi_target)].append(
+                    (r["tokens"], r["tokens"] / (r["median_ms"] * 1e-3)))
+        for name, pts in sorted(series.items()):
+            pts.sort()
+            colour, marker = style(name)
+            ax.plot([p[0] for p in pts], [p[1] for p in pts], marker=marker,
+                    color=colour, label=name)
+        ax.set_xscale("log", base=2)
+        ax.set_yscale("log")
+        ax.set_xlabel("tokens per call (N)")
+        ax.set_ylabel("tokens per second")
+        ax.set_title("Multi-token throughput, %dx%d, %d thread%s"
+                     % (shape[0], shape[1], th, "s" if th > 1 else ""))
+    finish(fig, axes, os.path.join(out, "multitoken.png"), sub)
+
+
+def plot_bandwidth(bw, out, sub):
+    if not bw or not bw.get("results"):
+        return
+    recs = bw["results"]
+    levels = []
+    for r in recs:
+        lab = "%s\n%s" % (r["level"], mib_label(r["bytes"]))
+        if lab not in levels:
+            levels.append(lab)
+    ths = sorted({r["threads"] for r in recs})
+    width = 0.8 / len(ths)
+    fig, ax = plt.subplots(figsize=(7, 4.4))
+    for i, th in enumerate(ths):
+        xs, ys = [], []
+        for r in recs:
+            if r["threads"] != th:
+                continue
+            xs.append(levels.index("%s\n%s" % (r["level"], mib_label(r["bytes"]))) + i * width)
+            ys.append(r["gbps"])
+        bars = ax.bar(xs, ys, width=width, label="%d thread%s" % (th, "s" if th > 1 else ""))
+        for b in bars:
+            ax.text(b.get_x() + b.get_width() / 2, b.get_height(), "%.0f" % b.get_height(),
+                    ha="center", va="bottom", fontsize=7)
+    ax.set_xticks([j + width * (len(ths) - 1) / 2 for j in range(len(levels))])
+    ax.set_xticklabels(levels)
+    ax.set_ylabel("read bandwidth (GB/s, median)")
+    ax.set_title("Read bandwidth (int64 SIMD sum)")
+    finish(fig, [ax], os.path.join(out, "bandwidth.png"), sub)
+
+
+def mib_label(b):
+    m = b / float(1 << 20)
+    return "%g MiB" % m if m >= 1 else "%g KiB" % (b / 1024.0)
+
+
+def plot_paper(paper, out, sub):
+    rows = (paper or {}).get("faithful", [])
+    if not rows:
+        return
+    fig, ax = plt.subplots(figsize=(7.5, 4.8))
+    for key, lab, colour in (("naive", "naive", "#7f7f7f"), ("rsr", "RSR", "#ff7f0e"),
+                             ("rsrpp", "RSR++", "#d62728")):
+        ours = [(r["n"], r[key + "_ms"]) for r in rows]
+        ax.plot([p[0] for p in ours], [p[1] for p in ours], marker="o", color=colour,
+                label=lab + " (ours, -O0)")
+        pub = [(r["n"], r["paper_" + key + "_ms"]) for r in rows if "paper_" + key + "_ms" in r]
+        if pub:
+            ax.plot([p[0] for p in pub], [p[1] for p in pub], marker="s", ls="--",
+                    color=colour, alpha=0.6, label=lab + " (paper)")
+    ax.set_xscale("log", base=2)
+    ax.set_yscale("log")
+    ax.set_xlabel("n (binary n x n matrix)")
+    ax.set_ylabel("mean time per product (ms)")
+    ax.set_title("RSR paper, faithful conditions (-O0, vector<vector<int>>)")
+    finish(fig, [ax], os.path.join(out, "paper_faithful.png"), sub)
+
+
+# ------------------------------------------------------------------ tables
+
+def fmt(v, spec=None):
+    if v is None or v == "":
+        return ""
+    if isinstance(v, bool):
+        return "yes" if v else "NO"
+    if isinstance(v, int):
+        return str(v)
+    if isinstance(v, float):
+        if spec:
+            return spec % v
+        a = abs(v)
+        return "%.0f" % v if a >= 100 else "%.1f" % v if a >= 10 else "%.2f" % v if a >= 1 else "%.3g" % v
+    return str(v)
+
+
+def md_table(head, rows):
+    lines = ["| " + " | ".join(head) + " |",
+             "|" + "|".join("---" if i < 2 else "--:" for i in range(len(head))) + "|"]
+    lines += ["| " + " | ".join(r) + " |" for r in rows]
+    return "\n".join(lines) + "\n"
+
+
+def tables(run, bw, paper):
+    out = ["# Results\n", "Generated by plots/plot.py from the JSON files in this folder; "
+           "do not edit by hand.\n"]
+    dram = dram_bandwidth(bw)
+    if bw:
+        out.append("\n## Read bandwidth (rsr-bench bandwidth)\n\n" + context_line(bw) + "\n")
+        rows = [[r["level"], mib_label(r["bytes"]), str(r["threads"]), fmt(r["gbps"], "%.1f"),
+                 fmt(r["gbps_min"], "%.1f"), fmt(r["gbps_max"], "%.1f"), str(r["reps"])]
+                for r in bw.get("results", [])]
+        out.append("\n" + md_table(["level", "buffer", "threads", "GB/s (median)", "min", "max",
+                                     "reps"], rows))
+    if run:
+        out.append("\n## Kernels (rsr-bench run)\n\n" + context_line(run) + "\n")
+        rows = []
+        for r in sorted(run.get("results", []), key=lambda r: (r["m"] * r["k"], r["m"], r["tokens"],
+                                                               r["threads"], r["kernel"])):
+            frac = r["gbps"] / dram[r["threads"]] if r.get("threads") in dram else None
+            rows.append(["%dx%d" % (r["m"], r["k"]), r["kernel"], r.get("target", ""),
+                         str(r["tokens"]), str(r["threads"]), fmt(r["median_ms"]),
+                         fmt(r.get("speedup_vs_dense_f32"), "%.2fx"),
+                         fmt(r.get("bits_per_weight"), "%.2f"), fmt(r.get("gbps"), "%.1f"),
+                         fmt(frac, "%.2f")])
+        out.append("\n" + md_table(["M x K", "kernel", "target", "tokens", "threads", "median ms",
+                                     "vs dense-f32", "bits/w", "GB/s", "of DRAM BW"], rows))
+    if paper:
+        out.append("\n## RSR paper reproduction (rsr-bench paper)\n\n" + context_line(paper) + "\n")
+        f = paper.get("faithful", [])
+        if f:
+            rows = [[str(r["n"]), str(r["k"]), "%s (%d)" % (fmt(r["naive_ms"]), r["naive_reps"]),
+                     fmt(r.get("paper_naive_ms")), fmt(r.get("rsr_ms")), fmt(r.get("paper_rsr_ms")),
+                     fmt(r.get("rsrpp_ms")), fmt(r.get("paper_rsrpp_ms")),
+                     fmt(r.get("speedup_naive_over_rsrpp"), "%.1fx"),
+                     fmt(r.get("paper_speedup_naive_over_rsrpp"), "%.1fx"), fmt(r.get("exact"))]
+                    for r in f]
+            out.append("\n### Faithful (-O0, vector<vector<int>>, mean of %s runs; naive runs in "
+                       "parentheses)\n\n" % paper.get("conditions", {}).get("reps", "?"))
+            out.append(md_table(["n", "k", "naive ms", "paper", "RSR ms", "paper", "RSR++ ms",
+                                 "paper", "naive/RSR++", "paper naive/RSR++", "exact"], rows))
+        m = paper.get("modern", [])
+        if m:
+            rows = [[str(r["n"]), r["kernel"], r.get("target", ""), fmt(r["median_ms"]),
+                     fmt(r.get("speedup_vs_paper_naive"), "%.1fx"),
+                     fmt(r.get("speedup_vs_dense_naive"), "%.1fx"),
+                     fmt(r.get("speedup_vs_dense_f32"), "%.2fx"),
+                     fmt(r.get("bits_per_weight"), "%.2f")] for r in m]
+            out.append("\n### Modern (-O3, same matrices, 1 thread, median)\n\n")
+            out.append(md_table(["n", "kernel", "target", "median ms", "vs paper naive",
+                                 "vs dense-naive", "vs dense-f32", "bits/w"], rows))
+        mp = paper.get("memory_paper", [])
+        if mp:
+            rows = [[str(r["n"]), fmt(r["dense_int64_bytes"] / 2.0 ** 20, "%.2f"), str(r["k"]),
+                     fmt(r["index_int64_bytes"] / 2.0 ** 20, "%.2f"), fmt(r["ratio"], "%.2fx")]
+                    for r in mp]
+            out.append("\n### Memory, the paper's int64 comparison\n\n")
+            out.append(md_table(["n", "dense int64 MiB", "k", "index int64 MiB", "ratio"], rows))
+        mk = paper.get("memory_kernels", [])
+        if mk:
+            rows = [[str(r["n"]), r["kernel"], fmt(r["prepared_bytes"] / 2.0 ** 20, "%.2f"),
+                     fmt(r["bits_per_weight"], "%.3f")] for r in mk]
+            out.append("\n### Memory of the registry kernels (PreparedBytes)\n\n")
+            out.append(md_table(["n", "kernel", "prepared MiB", "bits/weight"], rows))
+        notes = paper.get("notes", [])
+        if notes:
+            out.append("\nNotes:\n\n" + "".join("* %s\n" % n for n in notes))
+    return "".join(out)
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--results", required=True, help="folder with run/bandwidth/paper .json")
+    ap.add_argument("--out", required=True, help="folder for the PNG figures")
+    ap.add_argument("--tables", default=None,
+                    help="Markdown tables file (default <results>/tables.md; '-' = none)")
+    args = ap.parse_args()
+    if not os.path.isdir(args.results):
+        print("plot.py: error: --results: '%s' is not a folder" % args.results, file=sys.stderr)
+        return 2
+    run = load(os.path.join(args.results, "run.json"))
+    bw = load(os.path.join(args.results, "bandwidth.json"))
+    paper = load(os.path.join(args.results, "paper.json"))
+    if not (run or bw or paper):
+        print("plot.py: error: --results: no run.json, bandwidth.json or paper.json in '%s'"
+              % args.results, file=sys.stderr)
+        return 2
+    os.makedirs(args.out, exist_ok=True)
+    sub = context_line(run or paper or bw)
+    recs = square_gemv_records(run, paper)
+    if recs:
+        plot_time_vs_n(recs, args.out, sub)
+        plot_speedup(recs, args.out, sub)
+        plot_roofline(recs, bw, args.out, sub)
+    else:
+        note("no single-token square results: time, speed-up and roofline figures skipped")
+    plot_bits(run, paper, args.out, sub)
+    plot_multitoken(run, args.out, sub)
+    plot_bandwidth(bw, args.out, context_line(bw))
+    plot_paper(paper, args.out, context_line(paper))
+    tpath = args.tables or os.path.join(args.results, "tables.md")
+    if tpath != "-":
+        with open(tpath, "w") as f:
+            f.write(tables(run, bw, paper))
+        print("wrote " + tpath)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
