@@ -53,24 +53,25 @@ void AddRunCommand(CLI::App& app, CommandResult& action) {
         for (const auto& t : targets) {
           SetTargetBits(t.bits);
           for (const auto& kn : kernels)
-            for (size_t k : ks)
-              for (size_t th : threads) {
-                KernelOptions opt;
-                opt.threads = static_cast<int>(th);
-                opt.k = static_cast<int>(k);
-                auto kernel = CreateKernel(kn, opt);
-                if (*slow_max > 0 && !kernel->Caps().simd &&
-                    static_cast<double>(s.m) * s.k > *slow_max) {
-                  done += tokens.size();
-                  const std::string what = kn + " " + s.ToString();
-                  if (std::find(skipped.begin(), skipped.end(), what) == skipped.end()) {
-                    std::fprintf(stderr, "skipped %s: scalar kernel above --slow-max-weights\n",
-                                 what.c_str());
-                    skipped.push_back(what);
-                  }
-                  continue;
+            for (size_t k : ks) {
+              KernelOptions opt;
+              opt.k = static_cast<int>(k);
+              auto kernel = CreateKernel(kn, opt);
+              if (*slow_max > 0 && !kernel->Caps().simd &&
+                  static_cast<double>(s.m) * s.k > *slow_max) {
+                done += tokens.size() * threads.size();
+                const std::string what = kn + " " + s.ToString();
+                if (std::find(skipped.begin(), skipped.end(), what) == skipped.end()) {
+                  std::fprintf(stderr, "skipped %s: scalar kernel above --slow-max-weights\n",
+                               what.c_str());
+                  skipped.push_back(what);
                 }
-                kernel->Prepare(w);
+                continue;
+              }
+              // Prepare once; threads are a run-time option.
+              kernel->Prepare(w);
+              for (size_t th : threads) {
+                kernel->SetThreads(static_cast<int>(th));
                 for (size_t n : tokens) {
                   Progress(++done, total,
                            kn + " " + s.ToString() + " N=" + std::to_string(n) +
@@ -91,6 +92,7 @@ void AddRunCommand(CLI::App& app, CommandResult& action) {
                       {"gbps", bytes / st.median_s / 1e9}});
                 }
               }
+            }
         }
       }
       SetTargetBits(0);

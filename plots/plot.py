@@ -5,6 +5,7 @@
 
 Reads (each optional; what is missing is skipped with a note on stderr):
     <results>/run.json        rsr-bench run --format json
+    <results>/tokens.json     rsr-bench run --tokens 8,32,128 (multi-token figure)
     <results>/bandwidth.json  rsr-bench bandwidth --format json
     <results>/paper.json      rsr-bench paper --format json
 Writes (only those whose data exist):
@@ -459,13 +460,18 @@ def main():
     else:
         note("no single-token square results: time, speed-up and roofline figures skipped")
     plot_bits(run, paper, args.out, sub)
-    plot_multitoken(run, args.out, sub)
+    # tokens.json (rsr-bench run over N = 8..128) joins run.json's N = 1
+    # records of the same shapes in the multi-token figure.
+    tokens = load(os.path.join(args.results, "tokens.json"))
+    multi = dict(run or {})
+    multi["results"] = (run or {}).get("results", []) + (tokens or {}).get("results", [])
+    plot_multitoken(multi if multi["results"] else None, args.out, sub)
     plot_bandwidth(bw, args.out, context_line(bw))
     plot_paper(paper, args.out, context_line(paper))
     tpath = args.tables or os.path.join(args.results, "tables.md")
     if tpath != "-":
         with open(tpath, "w") as f:
-            f.write(tables(run, bw, paper))
+            f.write(tables(multi if multi["results"] else run, bw, paper))
         print("wrote " + tpath)
     return 0
 

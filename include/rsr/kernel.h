@@ -85,6 +85,9 @@ class Kernel {
   const KernelOptions& options() const { return options_; }
   ActivationType activations() const;
   int threads() const;  // resolved thread count (>= 1)
+  // Threads are a run-time option: change them without preparing again.
+  // Throws rsr::Error("threads") when negative.
+  void SetThreads(int threads);
 
  protected:
   virtual void PrepareImpl(const TernaryMatrix& w) = 0;

@@ -24,6 +24,11 @@ int Kernel::threads() const {
   return omp_get_max_threads();
 }
 
+void Kernel::SetThreads(int threads) {
+  if (threads < 0) throw Error("threads", "must be >= 0");
+  options_.threads = threads;
+}
+
 double Kernel::BitsPerWeight() const {
   if (!prepared()) return 0.0;
   return 8.0 * static_cast<double>(PreparedBytes()) /
