@@ -2,7 +2,18 @@
 # The README's main command: installs what is missing, builds Release, checks
 # every kernel against the reference, runs the default comparison on this
 # machine and writes results/<machine-id>/ and plots/<machine-id>/.
-#   RSR_MIN_TIME=0.2   seconds of timed calls per case
+#
+# Default comparison (about 10 minutes on 2 cores):
+#   verify    every kernel x every SIMD target against the reference
+#   bandwidth read-bandwidth roofline, 1 and 2 threads (L2, L3, 512 MiB DRAM)
+#   run       all kernels, square 2^10..2^15 and BitNet-2B shapes, 1 token,
+#             1 and 2 threads; scalar kernels (dense-naive, rsr, rsrpp) only up
+#             to 8192^2 (--slow-max-weights 2^26), where they take ~1 s a call
+#   tokens    SIMD kernels at N = 8, 32, 128 tokens on 2560x2560, 6912x2560
+#   paper     the paper's tables, faithful (-O0) and modern, n = 2^11, 2^12
+#   plots     figures and Markdown tables from the JSON above
+# Environment: RSR_MIN_TIME (seconds per case, default 0.3),
+#   RSR_QUICK=1 (small sizes only: a smoke run in about a minute).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -13,15 +24,47 @@ bench=build/release/bin/rsr-bench
 
 id=$($bench info --id)
 out=results/$id
-mkdir -p "$out"
-echo "== machine $id; load average: $(cut -d' ' -f1-3 /proc/loadavg) ==" >&2
+figs=plots/$id
+mkdir -p "$out" "$figs"
+load=$(cut -d' ' -f1 /proc/loadavg)
+echo "== machine $id; load average $load ==" >&2
+if awk -v l="$load" 'BEGIN { exit !(l > 0.5) }'; then
+  echo "warning: the machine is not idle (load $load); timings will be noisy" >&2
+fi
+$bench info > "$out/machine.json"
 
-echo "== verify: every kernel against the reference ==" >&2
-$bench verify --kernels all --shapes 1x1,17x33,1000x999,3200x8640 --tokens 1,3 \
-  --threads 2 --target all > "$out/verify.txt"
-tail -1 "$out/verify.txt"
+min_time=${RSR_MIN_TIME:-0.3}
+if [[ "${RSR_QUICK:-0}" == 1 ]]; then
+  square=1024x1024,2048x2048; models=2560x2560; tok_shapes=2560x2560
+  paper_sizes=2048; dram=128
+else
+  square=square; models=bitnet-2b; tok_shapes=2560x2560,6912x2560
+  paper_sizes=2048,4096; dram=512
+fi
+
+echo "== verify: every kernel x every target against the reference ==" >&2
+if ! $bench verify --kernels all --shapes 1x1,17x33,1000x999,3200x8640 --tokens 1,3 \
+       --threads 2 --target all > "$out/verify.txt"; then
+  grep -E "FAIL|failed" "$out/verify.txt" >&2
+  exit 1
+fi
+tail -n 1 "$out/verify.txt" >&2
+
+echo "== bandwidth: the roofline ==" >&2
+$bench bandwidth --threads 1,2 --dram-mib "$dram" --format json --out "$out/bandwidth.json"
 
 echo "== run: default comparison ==" >&2
-$bench run --kernels all --shapes square-small,bitnet-2b --tokens 1 --threads 1,2 \
-  --min-time "${RSR_MIN_TIME:-0.2}" --format json --out "$out/run.json" --csv "$out/run.csv"
-echo "results in $out" >&2
+$bench run --kernels all --shapes "$square,$models" --tokens 1 --threads 1,2 \
+  --min-time "$min_time" --format json --out "$out/run.json" --csv "$out/run.csv"
+
+echo "== tokens: multi-token (prefill) ==" >&2
+$bench run --kernels rsrpp-simd,i2s,tl1,tl2,dense-f32 --shapes "$tok_shapes" \
+  --tokens 8,32,128 --threads 1 --min-time "$min_time" \
+  --format json --out "$out/tokens.json" --csv "$out/tokens.csv"
+
+echo "== paper: the paper's tables, faithful and modern ==" >&2
+$bench paper --sizes "$paper_sizes" --format json --out "$out/paper.json"
+
+echo "== plots ==" >&2
+/usr/bin/python3 plots/plot.py --results "$out" --out "$figs"
+echo "results in $out, figures in $figs" >&2

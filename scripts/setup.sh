@@ -22,10 +22,19 @@ if [[ "${RSR_SETUP_CROSS:-1}" != 0 && "$(dpkg --print-architecture)" == amd64 ]]
   want+=("${cross_pkgs[@]}")
 fi
 
+# With arm64 added (multi-arch), `dpkg-query -W libhwy-dev` prints one status
+# per architecture: ask for the native one first, then the plain name
+# (architecture-independent packages).
+arch=$(dpkg --print-architecture)
+installed() {
+  local p=$1 q=$1
+  [[ "$p" == *:* ]] || q="$p:$arch"
+  { dpkg-query -W -f='${Status}\n' "$q" 2>/dev/null ||
+    dpkg-query -W -f='${Status}\n' "$p" 2>/dev/null; } | grep -qx 'install ok installed'
+}
 missing=()
 for p in "${want[@]}"; do
-  status=$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null || true)
-  [[ "$status" == "install ok installed" ]] || missing+=("$p")
+  installed "$p" || missing+=("$p")
 done
 
 if ((${#missing[@]} == 0)); then
