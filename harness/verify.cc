@@ -16,6 +16,7 @@ VerifyResult Verify(const VerifyCase& c) {
     KernelOptions opt;
     opt.threads = c.threads;
     opt.k = c.block_k;
+    opt.activations = c.activations;
     auto kernel = CreateKernel(c.kernel, opt);
     const uint64_t seed = c.seed * 0x9E3779B97F4A7C15ull + c.m * 131 + c.k;
     const TernaryMatrix w = c.binary ? RandomBinary(c.m, c.k, seed, 0.5, 0.75f)

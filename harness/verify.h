@@ -3,6 +3,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <optional>
 #include <string>
 
 #include "rsr/kernel.h"
@@ -16,6 +17,7 @@ struct VerifyCase {
   int block_k = 0;      // RSR k option (0 = default)
   bool binary = false;  // {0,1} weights instead of ternary
   uint64_t seed = 1;
+  std::optional<ActivationType> activations;  // nullopt = kernel's default
 };
 
 struct VerifyResult {
