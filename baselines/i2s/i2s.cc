@@ -394,9 +394,11 @@ HWY_AFTER_NAMESPACE();
 
 #if HWY_ONCE
 #include <string>
+#include <utility>
 
 #include "baselines/i2s/i2s.h"
 #include "hwy/aligned_allocator.h"
+#include "kernels/core/bytes.h"
 #include "kernels/core/parallel.h"
 #include "rsr/error.h"
 
@@ -432,6 +434,11 @@ void ReorderActivations(const int8_t* q, size_t K, size_t C, size_t nchunks,
 
 void GemmI8(const Weights& w, const QuantizedActivations& xq, float* y,
             int threads) {
+  GemmI8(w, w.scale, xq, y, threads);
+}
+
+void GemmI8(const Weights& w, float w_scale, const QuantizedActivations& xq,
+            float* y, int threads) {
   if (w.rows == 0) throw Error("w", "i2s weights not packed");
   if (xq.cols != w.cols)
     throw Error("x", "K = " + std::to_string(xq.cols) + " but the weights have " +
@@ -454,7 +461,7 @@ void GemmI8(const Weights& w, const QuantizedActivations& xq, float* y,
   ParallelChunks(w.rows, threads, 16, [&](size_t r0, size_t r1) {
     HWY_DYNAMIC_DISPATCH(GemmRows)(w.bytes.data(), w.row_bytes, w.rows,
                                    xs.get(), xstride, xq.tokens, xq.sum.data(),
-                                   xq.scale.data(), w.scale, y, r0, r1);
+                                   xq.scale.data(), w_scale, y, r0, r1);
   });
 }
 
@@ -478,7 +485,28 @@ class I2s final : public Kernel {
  protected:
   void PrepareImpl(const TernaryMatrix& w) override { w_ = i2s::Pack(w); }
   void GemmI8(const QuantizedActivations& xq, float* y) const override {
-    i2s::GemmI8(w_, xq, y, threads());
+    i2s::GemmI8(w_, weight_scale(), xq, y, threads());
+  }
+
+  // Payload: the packed rows (rows * row_bytes bytes). The read slack is not
+  // stored; it is re-allocated (zeroed) on load.
+  bool Serializable() const override { return true; }
+  void SaveImpl(ByteWriter& out) const override {
+    out.PutArray(w_.bytes.data(), w_.rows * w_.row_bytes);
+  }
+  void LoadImpl(ByteReader& in, size_t rows, size_t cols) override {
+    const size_t row_bytes = i2s::BlocksPerRow(cols) * i2s::kBlockBytes;
+    AlignedBuffer<uint8_t> packed;
+    in.GetArray(packed, rows * row_bytes, "i2s packed weights");
+    i2s::ValidatePacked(packed.data(), rows, cols);
+    i2s::Weights w;
+    w.rows = rows;
+    w.cols = cols;
+    w.row_bytes = row_bytes;
+    w.scale = 1.0f;  // unused: Gemm takes weight_scale() (set by the loader)
+    w.bytes.Resize(rows * row_bytes + i2s::kReadSlack);
+    std::memcpy(w.bytes.data(), packed.data(), rows * row_bytes);
+    w_ = std::move(w);
   }
 
  private:

@@ -1,6 +1,9 @@
 #include "baselines/i2s/i2s_format.h"
 
+#include <string>
+
 #include "hwy/base.h"
+#include "rsr/error.h"
 
 namespace rsr::i2s {
 
@@ -55,6 +58,27 @@ Weights Pack(const TernaryMatrix& w) {
     }
   }
   return p;
+}
+
+void ValidatePacked(const uint8_t* packed, size_t rows, size_t cols) {
+  const size_t nb = BlocksPerRow(cols);
+  const size_t row_bytes = nb * kBlockBytes;
+  // Codes of the last block at positions >= `valid` are padding.
+  const size_t valid = cols - (nb - 1) * kBlockCodes;  // 1..128
+  for (size_t r = 0; r < rows; ++r) {
+    const uint8_t* row = packed + r * row_bytes;
+    for (size_t b = 0; b < row_bytes; ++b) {
+      // A code 0b11 has both bits of its pair set.
+      if (row[b] & (row[b] >> 1) & 0x55)
+        throw Error("file", "i2s: invalid code 0b11 in row " + std::to_string(r));
+    }
+    const uint8_t* last = row + (nb - 1) * kBlockBytes;
+    for (size_t i = valid; i < kBlockCodes; ++i) {
+      const int shift = 6 - 2 * static_cast<int>(i / kBlockBytes);
+      if (((last[i % kBlockBytes] >> shift) & 3) != kZeroCode)
+        throw Error("file", "i2s: nonzero padding code in row " + std::to_string(r));
+    }
+  }
 }
 
 }  // namespace rsr::i2s

@@ -72,5 +72,14 @@ Weights Pack(const TernaryMatrix& w);
 // q in [-128, 127], any K <= kMaxCols) and every thread count.
 void GemmI8(const Weights& w, const QuantizedActivations& xq, float* y,
             int threads);
+// As above with the weight scale given explicitly (the registry kernel passes
+// Kernel::weight_scale(), which a loaded kernel gets only after LoadImpl).
+void GemmI8(const Weights& w, float w_scale, const QuantizedActivations& xq,
+            float* y, int threads);
+
+// Checks that `packed` (rows * BlocksPerRow(cols) * kBlockBytes bytes, no
+// slack) is a valid I2_S image: no code 0b11, and every padding code of a
+// row's last block is kZeroCode. Throws rsr::Error("file") otherwise.
+void ValidatePacked(const uint8_t* packed, size_t rows, size_t cols);
 
 }  // namespace rsr::i2s

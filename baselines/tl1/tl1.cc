@@ -25,8 +25,11 @@ HWY_AFTER_NAMESPACE();
 
 #if HWY_ONCE
 #include <algorithm>
+#include <string>
+#include <utility>
 
 #include "baselines/tl1/tl1.h"
+#include "kernels/core/bytes.h"
 #include "kernels/core/parallel.h"
 #include "rsr/error.h"
 
@@ -152,6 +155,42 @@ class Tl1 final : public Kernel {
   void PrepareImpl(const TernaryMatrix& w) override { p_ = PackTl1(w); }
   void GemmI8(const QuantizedActivations& xq, float* y) const override {
     RunI8(xq, y);
+  }
+
+  // Payload: the blocks (tiles * blocks_per_tile, tile-major). tiles and
+  // blocks_per_tile are recomputed from the shape on load.
+  bool Serializable() const override { return true; }
+  void SaveImpl(ByteWriter& out) const override { out.PutArray(p_.blocks); }
+  void LoadImpl(ByteReader& in, size_t rows, size_t cols) override {
+    Tl1Packed p;
+    p.rows = rows;
+    p.cols = cols;
+    p.tiles = (rows + kTlRows - 1) / kTlRows;
+    p.blocks_per_tile = (cols + kColsPerBlock - 1) / kColsPerBlock;
+    in.GetArray(p.blocks, p.tiles * p.blocks_per_tile, "tl1 blocks");
+    // Every index is 0..8; padding rows and columns hold index 4 (0, 0); a
+    // pair whose second column is past K has w1 = 0 (index % 3 == 1).
+    for (size_t tile = 0; tile < p.tiles; ++tile) {
+      for (size_t b = 0; b < p.blocks_per_tile; ++b) {
+        const Tl1Block& blk = p.blocks[tile * p.blocks_per_tile + b];
+        for (size_t g = 0; g < kTlGroupsPerBlock; ++g) {
+          const size_t c = b * kColsPerBlock + 2 * g;
+          for (size_t r = 0; r < kTlRows; ++r) {
+            const size_t row = tile * kTlRows + r;
+            const unsigned index = (blk.idx[g / 2][r] >> (4 * (g % 2))) & 0x0F;
+            const bool ok = index > 8                     ? false
+                            : row >= rows || c >= cols    ? index == 4
+                            : c + 1 >= cols               ? index % 3 == 1
+                                                          : true;
+            if (!ok)
+              throw Error("file", "tl1: invalid index " + std::to_string(index) +
+                                      " at row " + std::to_string(row) +
+                                      ", column " + std::to_string(c));
+          }
+        }
+      }
+    }
+    p_ = std::move(p);
   }
 
  private:

@@ -26,8 +26,11 @@ HWY_AFTER_NAMESPACE();
 
 #if HWY_ONCE
 #include <algorithm>
+#include <string>
+#include <utility>
 
 #include "baselines/tl2/tl2.h"
+#include "kernels/core/bytes.h"
 #include "kernels/core/parallel.h"
 #include "rsr/error.h"
 
@@ -181,6 +184,53 @@ class Tl2 final : public Kernel {
   void PrepareImpl(const TernaryMatrix& w) override { p_ = PackTl2(w); }
   void GemmI8(const QuantizedActivations& xq, float* y) const override {
     RunI8(xq, y);
+  }
+
+  // Payload: the blocks (tiles * blocks_per_tile, tile-major). tiles and
+  // blocks_per_tile are recomputed from the shape, and neg_count from the
+  // sign bits, on load (so it cannot disagree with the packed data).
+  bool Serializable() const override { return true; }
+  void SaveImpl(ByteWriter& out) const override { out.PutArray(p_.blocks); }
+  void LoadImpl(ByteReader& in, size_t rows, size_t cols) override {
+    Tl2Packed p;
+    p.rows = rows;
+    p.cols = cols;
+    p.tiles = (rows + kTlRows - 1) / kTlRows;
+    p.blocks_per_tile = (cols + kColsPerBlock - 1) / kColsPerBlock;
+    in.GetArray(p.blocks, p.tiles * p.blocks_per_tile, "tl2 blocks");
+    p.neg_count.Resize(rows);
+    // As PackTl2 writes it: |v| <= 13, a sign bit only where |v| > 0, and
+    // the digits of columns past K (padding triples, whole padding blocks)
+    // and of padding rows are all zero.
+    for (size_t tile = 0; tile < p.tiles; ++tile) {
+      for (size_t b = 0; b < p.blocks_per_tile; ++b) {
+        const Tl2Block& blk = p.blocks[tile * p.blocks_per_tile + b];
+        for (size_t r = 0; r < kTlRows; ++r) {
+          const size_t row = tile * kTlRows + r;
+          for (size_t g = 0; g < kTlGroupsPerBlock; ++g) {
+            const int mag = (blk.mag[g / 2][r] >> (4 * (g % 2))) & 0x0F;
+            const bool neg = (blk.sign[r] >> (7 - g)) & 1;
+            const auto fail = [&](const char* what) {
+              throw Error("file", std::string("tl2: ") + what + " at row " +
+                                      std::to_string(row) + ", triple " +
+                                      std::to_string(b * kTlGroupsPerBlock + g));
+            };
+            if (mag > 13) fail("magnitude above 13");
+            if (neg && mag == 0) fail("sign bit on a zero triple");
+            if (row >= rows) {
+              if (mag != 0 || neg) fail("nonzero padding row");
+              continue;
+            }
+            const Digits d = DigitsOf(neg ? -mag : mag);
+            for (size_t i = 0; i < 3; ++i)
+              if (b * kColsPerBlock + 3 * g + i >= cols && d.c[i] != 0)
+                fail("nonzero padding column");
+            if (neg) ++p.neg_count[row];
+          }
+        }
+      }
+    }
+    p_ = std::move(p);
   }
 
  private:
