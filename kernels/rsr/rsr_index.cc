@@ -16,8 +16,6 @@ const char* CodeFormName(CodeForm f) {
       return "binary";
     case CodeForm::kBase3:
       return "base3";
-    case CodeForm::kPosNegBits:
-      return "posneg-bits";
   }
   return "?";
 }
@@ -28,8 +26,6 @@ int MaxK(CodeForm f) {
       return 16;
     case CodeForm::kBase3:
       return 12;
-    case CodeForm::kPosNegBits:
-      return 8;
   }
   return 0;
 }
@@ -39,20 +35,18 @@ size_t NumBuckets(CodeForm f, int k) {
     throw Error("k", std::string("must be in 1..") + std::to_string(MaxK(f)) +
                          " for the " + CodeFormName(f) + " code, got " +
                          std::to_string(k));
-  const size_t base = f == CodeForm::kBinary ? 2 : f == CodeForm::kBase3 ? 3 : 4;
+  const size_t base = f == CodeForm::kBinary ? 2 : 3;
   size_t n = 1;
   for (int i = 0; i < k; ++i) n *= base;
   return n;
 }
-
-int FoldRows(CodeForm f, int k) { return f == CodeForm::kPosNegBits ? 2 * k : k; }
 
 int CodeDigit(CodeForm form, int k, uint32_t code, int t) {
   if (form == CodeForm::kBase3) {
     for (int i = k - 1; i > t; --i) code /= 3;
     return static_cast<int>(code % 3);
   }
-  return static_cast<int>((code >> (FoldRows(form, k) - 1 - t)) & 1u);
+  return static_cast<int>((code >> (k - 1 - t)) & 1u);
 }
 
 namespace {
@@ -79,11 +73,6 @@ void BuildBlocks(const TernaryMatrix& w, int k, CodeForm form, int plane_value,
               break;
             case CodeForm::kBase3:
               c = c * 3 + static_cast<uint32_t>(v + 1);
-              break;
-            case CodeForm::kPosNegBits:
-              // pos bit t at position 2k-1-t, neg bit t at k-1-t.
-              if (v > 0) c |= 1u << (2 * k - 1 - t);
-              if (v < 0) c |= 1u << (k - 1 - t);
               break;
           }
         }

@@ -8,9 +8,10 @@
 //               2^k buckets. Binary {0,1} matrices use plane_value = +1;
 //               the paper's ternary form uses two planes (+1 and -1).
 //   kBase3      unified ternary: c = sum_t (W[bk+t, j] + 1) 3^(k-1-t),
-//               3^k buckets (padding rows are 0, digit 1).
-//   kPosNegBits unified ternary: c = (pos_mask << k) | neg_mask, 4^k
-//               buckets (at most 3^k non-empty).
+//               3^k buckets (padding rows are 0, digit 1). It beat the 2k-bit
+//               code c = (pos_mask << k) | neg_mask (4^k buckets) by 1.24x at
+//               3.4 instead of 4.0-4.5 bits/weight (rsr_simd.cc), which was
+//               deleted.
 //
 // Index width: uint16 permutation and offsets when K <= 65535 (offsets must
 // hold K itself), uint32 beyond. Bytes() is exact: permutation plus offsets.
@@ -26,17 +27,14 @@
 
 namespace rsr::rsr_index {
 
-enum class CodeForm : uint8_t { kBinary, kBase3, kPosNegBits };
+enum class CodeForm : uint8_t { kBinary, kBase3 };
 const char* CodeFormName(CodeForm f);
 
-// Largest k each form accepts (bucket arrays of 3^12 = 531441 or 4^8 = 65536
+// Largest k each form accepts (bucket arrays of 2^16 = 65536 or 3^12 = 531441
 // entries per block are already far past any useful k).
 int MaxK(CodeForm f);
-// Buckets per block: 2^k, 3^k or 4^k. Throws rsr::Error("k") beyond MaxK.
+// Buckets per block: 2^k or 3^k. Throws rsr::Error("k") beyond MaxK.
 size_t NumBuckets(CodeForm f, int k);
-// Rows of the "virtual" binary matrix the fold reconstructs: k, except 2k for
-// kPosNegBits (pos rows then neg rows).
-int FoldRows(CodeForm f, int k);
 
 struct Index {
   size_t rows = 0;     // M (unpadded)
@@ -100,8 +98,8 @@ void Validate(const Index& index);
 // Reconstructs what the index encodes, for tests: the code of column j in
 // block b (the bucket holding j).
 std::vector<uint32_t> ColumnCodes(const Index& index, size_t block);
-// Digit of row t (0 = first row of the block) in code c: a bit for
-// kBinary/kPosNegBits (row t < FoldRows), a trit 0..2 for kBase3.
+// Digit of row t (0 = first row of the block) in code c: a bit for kBinary,
+// a trit 0..2 for kBase3.
 int CodeDigit(CodeForm form, int k, uint32_t code, int t);
 
 // The paper's theoretical choice k = log2 K - log2 log2 K, rounded, >= 1.
