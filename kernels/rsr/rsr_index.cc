@@ -5,6 +5,7 @@
 #include <string>
 #include <vector>
 
+#include "kernels/core/bytes.h"
 #include "kernels/core/parallel.h"
 #include "rsr/error.h"
 
@@ -117,12 +118,15 @@ Index Build(const TernaryMatrix& w, int k, CodeForm form, int plane_value,
   return ix;
 }
 
-void Validate(const Index& ix) {
-  if (ix.k < 1 || ix.k > MaxK(ix.form)) throw Error("index", "bad k");
+namespace {
+
+// Validate, throwing rsr::Error(argument).
+void ValidateAs(const Index& ix, const std::string& argument) {
+  if (ix.k < 1 || ix.k > MaxK(ix.form)) throw Error(argument, "bad k");
   if (ix.buckets != NumBuckets(ix.form, ix.k))
-    throw Error("index", "bucket count does not match k");
+    throw Error(argument, "bucket count does not match k");
   if (ix.blocks != (ix.rows + ix.k - 1) / ix.k)
-    throw Error("index", "block count does not match M and k");
+    throw Error(argument, "block count does not match M and k");
   const size_t n_perm = ix.blocks * ix.cols;
   const size_t n_off = ix.blocks * (ix.buckets + 1);
   const bool sizes_ok =
@@ -130,28 +134,121 @@ void Validate(const Index& ix) {
                  ix.perm16.size() == 0 && ix.off16.size() == 0)
               : (ix.perm16.size() == n_perm && ix.off16.size() == n_off &&
                  ix.perm32.size() == 0 && ix.off32.size() == 0);
-  if (!sizes_ok) throw Error("index", "buffer sizes do not match the shape");
+  if (!sizes_ok) throw Error(argument, "buffer sizes do not match the shape");
   std::vector<uint8_t> seen(ix.cols);
   for (size_t b = 0; b < ix.blocks; ++b) {
     const std::string where = "block " + std::to_string(b) + ": ";
-    if (ix.Offset(b, 0) != 0) throw Error("index", where + "offsets must start at 0");
+    if (ix.Offset(b, 0) != 0)
+      throw Error(argument, where + "offsets must start at 0");
     for (size_t c = 0; c < ix.buckets; ++c)
       if (ix.Offset(b, c + 1) < ix.Offset(b, c))
-        throw Error("index", where + "offsets not monotone at bucket " +
-                                 std::to_string(c));
+        throw Error(argument, where + "offsets not monotone at bucket " +
+                                  std::to_string(c));
     if (ix.Offset(b, ix.buckets) != ix.cols)
-      throw Error("index", where + "offsets must end at K");
+      throw Error(argument, where + "offsets must end at K");
     std::fill(seen.begin(), seen.end(), uint8_t{0});
     for (size_t p = 0; p < ix.cols; ++p) {
       const size_t j = ix.PermAt(b, p);
       if (j >= ix.cols)
-        throw Error("index", where + "permutation entry " + std::to_string(p) +
-                                 " out of range");
+        throw Error(argument, where + "permutation entry " + std::to_string(p) +
+                                  " out of range");
       if (seen[j]++)
-        throw Error("index", where + "column " + std::to_string(j) +
-                                 " appears twice in the permutation");
+        throw Error(argument, where + "column " + std::to_string(j) +
+                                  " appears twice in the permutation");
     }
   }
+}
+
+void ValidateCanonicalAs(const Index& ix, const std::string& argument) {
+  // Validate has run: offsets are monotone and end at K, entries < K.
+  for (size_t b = 0; b < ix.blocks; ++b) {
+    for (size_t c = 0; c < ix.buckets; ++c) {
+      const size_t e = ix.Offset(b, c + 1);
+      for (size_t p = ix.Offset(b, c) + 1; p < e; ++p)
+        if (ix.PermAt(b, p) <= ix.PermAt(b, p - 1))
+          throw Error(argument, "block " + std::to_string(b) +
+                                    ": columns not ascending in bucket " +
+                                    std::to_string(c));
+    }
+  }
+  if (ix.blocks == 0) return;
+  const size_t last = ix.blocks - 1;
+  const size_t real_rows = ix.rows - last * static_cast<size_t>(ix.k);
+  const size_t pad = static_cast<size_t>(ix.k) - real_rows;
+  if (pad == 0) return;
+  // Padding rows are the last rows of the block: the low `pad` digits.
+  const size_t radix = ix.form == CodeForm::kBase3 ? 3 : 2;
+  size_t mod = 1;
+  for (size_t i = 0; i < pad; ++i) mod *= radix;
+  const size_t want =
+      ix.form == CodeForm::kBase3 ? (mod - 1) / 2 : 0;  // 11..1 or 00..0
+  for (size_t c = 0; c < ix.buckets; ++c)
+    if (ix.Offset(last, c + 1) > ix.Offset(last, c) && c % mod != want)
+      throw Error(argument, "block " + std::to_string(last) + ": bucket " +
+                                std::to_string(c) +
+                                " encodes a nonzero weight in a padding row");
+}
+
+}  // namespace
+
+void Validate(const Index& ix) { ValidateAs(ix, "index"); }
+void ValidateCanonical(const Index& ix) { ValidateCanonicalAs(ix, "index"); }
+
+void Save(ByteWriter& out, const Index& ix) {
+  out.Put<int32_t>(ix.k);
+  out.Put<uint8_t>(static_cast<uint8_t>(ix.form));
+  out.Put<uint8_t>(ix.wide ? 1 : 0);
+  if (ix.wide) {
+    out.PutArray(ix.perm32);
+    out.PutArray(ix.off32);
+  } else {
+    out.PutArray(ix.perm16);
+    out.PutArray(ix.off16);
+  }
+}
+
+Index Load(ByteReader& in, size_t rows, size_t cols, int required_k,
+           const std::string& what) {
+  const auto fail = [&](const std::string& msg) {
+    throw Error("file", what + ": " + msg);
+  };
+  const int32_t k = in.Get<int32_t>("rsr index k");
+  const uint8_t form = in.Get<uint8_t>("rsr index code form");
+  const uint8_t wide = in.Get<uint8_t>("rsr index width");
+  if (form > static_cast<uint8_t>(CodeForm::kBase3))
+    fail("unknown code form " + std::to_string(form));
+  Index ix;
+  ix.form = static_cast<CodeForm>(form);
+  if (k < 1 || k > MaxK(ix.form))
+    fail("k = " + std::to_string(k) + " outside 1.." +
+         std::to_string(MaxK(ix.form)) + " for the " + CodeFormName(ix.form) +
+         " code");
+  if (required_k != 0 && k != required_k)
+    fail("k = " + std::to_string(k) +
+         " does not match the header's k = " + std::to_string(required_k));
+  if (wide > 1)
+    fail("index width flag " + std::to_string(wide) + " is not 0 or 1");
+  if ((wide == 1) != NeedsWideIndex(cols))
+    fail(std::string(wide ? "uint32" : "uint16") +
+         " index does not match K = " + std::to_string(cols));
+  ix.rows = rows;
+  ix.cols = cols;
+  ix.k = k;
+  ix.buckets = NumBuckets(ix.form, k);
+  ix.blocks = (rows + static_cast<size_t>(k) - 1) / static_cast<size_t>(k);
+  ix.wide = wide == 1;
+  const size_t n_perm = ix.blocks * cols;
+  const size_t n_off = ix.blocks * (ix.buckets + 1);
+  if (ix.wide) {
+    in.GetArray(ix.perm32, n_perm, "rsr index permutation");
+    in.GetArray(ix.off32, n_off, "rsr index offsets");
+  } else {
+    in.GetArray(ix.perm16, n_perm, "rsr index permutation");
+    in.GetArray(ix.off16, n_off, "rsr index offsets");
+  }
+  ValidateAs(ix, "file");
+  ValidateCanonicalAs(ix, "file");
+  return ix;
 }
 
 std::vector<uint32_t> ColumnCodes(const Index& ix, size_t block) {

@@ -25,6 +25,11 @@
 #include "kernels/core/aligned.h"
 #include "rsr/matrix.h"
 
+namespace rsr {
+class ByteReader;
+class ByteWriter;
+}  // namespace rsr
+
 namespace rsr::rsr_index {
 
 enum class CodeForm : uint8_t { kBinary, kBase3 };
@@ -94,6 +99,22 @@ Index Build(const TernaryMatrix& w, int k, CodeForm form, int plane_value,
 // 0, are monotone and end at K. Throws rsr::Error("index") naming the block
 // and the defect.
 void Validate(const Index& index);
+
+// Checks what Build guarantees beyond Validate: columns ascend inside each
+// bucket (the stable counting sort), and padding rows past M in the last
+// block encode weight 0 (bit 0 for kBinary, trit 1 for kBase3). Throws
+// rsr::Error("index"). Linear in the index size.
+void ValidateCanonical(const Index& index);
+
+// Serialized form (rsr/serialize.h): int32 k, uint8 form, uint8 wide, then
+// the permutation and offsets arrays of the one width in use.
+void Save(ByteWriter& out, const Index& index);
+// Reads an index for an M x K matrix. Checks k in 1..MaxK(form) (and
+// k == required_k when that is non-zero), the width against
+// NeedsWideIndex(K), every array length against the shape, then Validate
+// and ValidateCanonical. Throws rsr::Error("file") prefixed with `what`.
+Index Load(ByteReader& in, size_t rows, size_t cols, int required_k,
+           const std::string& what);
 
 // Reconstructs what the index encodes, for tests: the code of column j in
 // block b (the bucket holding j).

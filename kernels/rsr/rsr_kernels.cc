@@ -4,8 +4,10 @@
 #include <algorithm>
 #include <cstdint>
 #include <string>
+#include <utility>
 #include <vector>
 
+#include "kernels/core/bytes.h"
 #include "kernels/core/parallel.h"
 #include "kernels/rsr/rsr.h"
 #include "kernels/rsr/rsr_index.h"
@@ -98,6 +100,38 @@ class RsrScalar final : public Kernel {
   size_t PreparedBytes() const override { return pos_.Bytes() + neg_.Bytes(); }
 
  protected:
+  // Payload: uint8 planes (1 = binary matrix, B+ only; 2 = ternary, B+ and
+  // B-), then each plane's index (rsr_index::Save).
+  bool Serializable() const override { return true; }
+  void SaveImpl(ByteWriter& out) const override {
+    out.Put<uint8_t>(binary_ ? 1 : 2);
+    rsr_index::Save(out, pos_);
+    if (!binary_) rsr_index::Save(out, neg_);
+  }
+  void LoadImpl(ByteReader& in, size_t rows, size_t cols) override {
+    const std::string name = Name();
+    const uint8_t planes = in.Get<uint8_t>("rsr plane count");
+    if (planes != 1 && planes != 2)
+      throw Error("file", name + ": plane count " + std::to_string(planes) +
+                              " is not 1 or 2");
+    Index pos =
+        rsr_index::Load(in, rows, cols, options().k, name + " B+ index");
+    Index neg;
+    if (planes == 2)
+      neg = rsr_index::Load(in, rows, cols, options().k, name + " B- index");
+    if (pos.form != CodeForm::kBinary ||
+        (planes == 2 && neg.form != CodeForm::kBinary))
+      throw Error("file", name + ": planes must use the binary code");
+    if (planes == 2) {
+      if (neg.k != pos.k)
+        throw Error("file", name + ": the B+ and B- indexes use different k");
+      CheckPlanes(pos, neg, name);
+    }
+    pos_ = std::move(pos);
+    neg_ = std::move(neg);
+    binary_ = planes == 1;
+  }
+
   void PrepareImpl(const TernaryMatrix& w) override {
     int k = options().k;
     if (k == 0) k = plus_plus_ ? RsrPPDefaultK(w.cols()) : RsrDefaultK(w.cols());
@@ -157,6 +191,33 @@ class RsrScalar final : public Kernel {
       HalvingFold(u, ix.k, out);
     else
       BlockProduct(u, ix.k, out);
+  }
+
+  // Ternary planes (both validated): no weight is both +1 and -1, and B- is
+  // not empty (a matrix without -1 is binary: one plane). O(index size).
+  static void CheckPlanes(const Index& pos, const Index& neg,
+                          const std::string& name) {
+    std::vector<uint32_t> code(pos.cols);
+    bool any_negative = false;
+    for (size_t b = 0; b < pos.blocks; ++b) {
+      for (size_t c = 0; c < pos.buckets; ++c)
+        for (size_t p = pos.Offset(b, c); p < pos.Offset(b, c + 1); ++p)
+          code[pos.PermAt(b, p)] = static_cast<uint32_t>(c);
+      for (size_t c = 1; c < neg.buckets; ++c) {
+        const size_t p0 = neg.Offset(b, c), p1 = neg.Offset(b, c + 1);
+        if (p0 < p1) any_negative = true;
+        for (size_t p = p0; p < p1; ++p)
+          if (code[neg.PermAt(b, p)] & c)
+            throw Error("file", name + ": block " + std::to_string(b) +
+                                    ": column " +
+                                    std::to_string(neg.PermAt(b, p)) +
+                                    " is both +1 and -1");
+      }
+    }
+    if (!any_negative)
+      throw Error("file", name +
+                              ": ternary file without a -1 weight (binary "
+                              "matrices have one plane)");
   }
 
   bool plus_plus_;

@@ -476,7 +476,9 @@ HWY_AFTER_NAMESPACE();
 #if HWY_ONCE
 #include <cmath>
 #include <string>
+#include <utility>
 
+#include "kernels/core/bytes.h"
 #include "kernels/rsr/rsr.h"
 #include "rsr/error.h"
 
@@ -524,6 +526,22 @@ class RsrPPSimd final : public Kernel {
   size_t PreparedBytes() const override { return ix_.Bytes(); }
 
  protected:
+  // Payload: the index (rsr_index::Save); its code form says binary or
+  // ternary. Nothing else is derived: Gemm reads the index only.
+  bool Serializable() const override { return true; }
+  void SaveImpl(ByteWriter& out) const override { rsr_index::Save(out, ix_); }
+  void LoadImpl(ByteReader& in, size_t rows, size_t cols) override {
+    rsr_index::Index ix =
+        rsr_index::Load(in, rows, cols, options().k, "rsrpp-simd index");
+    // Prepare picks base-3 only for a matrix with a -1 weight (trit 0);
+    // padding rows are trit 1 (ValidateCanonical), so any trit 0 is real.
+    if (ix.form == CodeForm::kBase3 && !HasMinusOne(ix))
+      throw Error("file",
+                  "rsrpp-simd: base-3 index without a -1 weight "
+                  "(binary matrices use the binary code)");
+    ix_ = std::move(ix);
+  }
+
   void PrepareImpl(const TernaryMatrix& w) override {
     const bool binary = w.IsBinary();
     int k = options().k;
@@ -550,6 +568,18 @@ class RsrPPSimd final : public Kernel {
   }
 
  private:
+  // Some used bucket's code has a trit 0. O(index size + K*k) per block.
+  static bool HasMinusOne(const rsr_index::Index& ix) {
+    for (size_t b = 0; b < ix.blocks; ++b)
+      for (size_t c = 0; c < ix.buckets; ++c) {
+        if (ix.Offset(b, c + 1) == ix.Offset(b, c)) continue;
+        size_t code = c;
+        for (int t = 0; t < ix.k; ++t, code /= 3)
+          if (code % 3 == 0) return true;
+      }
+    return false;
+  }
+
   rsr_index::Index ix_;
 };
 

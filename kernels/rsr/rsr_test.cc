@@ -1,14 +1,16 @@
 // Unit tests of the RSR index (build, validation, codes) and the fold math of
 // rsr, rsrpp and rsrpp-simd on tiny exhaustive grids, every SIMD target.
+#include "kernels/rsr/rsr.h"
+
 #include <gtest/gtest.h>
 
 #include <cstdint>
+#include <cstring>
 #include <optional>
 #include <random>
 #include <string>
 #include <vector>
 
-#include "kernels/rsr/rsr.h"
 #include "kernels/rsr/rsr_index.h"
 #include "rsr/rsr.h"
 
@@ -248,6 +250,124 @@ TEST(RsrKernels, DefaultK) {
     EXPECT_GE(RsrDefaultK(kk), 1);
     EXPECT_GE(RsrPPDefaultK(kk), RsrDefaultK(kk));
     EXPECT_LE(RsrPPSimdDefaultK(kk, false), 12);
+  }
+}
+
+// ------------------------------------------------------------ save/load ----
+
+// Payload starts after the 104-byte header; checksums at 88 (payload) and 96
+// (header), as in tests/serialize_test.cc.
+void FixChecksums(std::vector<uint8_t>& f) {
+  const uint64_t payload = Checksum({f.data() + 104, f.size() - 104});
+  std::memcpy(f.data() + 88, &payload, 8);
+  const uint64_t header = Checksum({f.data(), 96});
+  std::memcpy(f.data() + 96, &header, 8);
+}
+template <class T>
+void PokePayload(std::vector<uint8_t>& f, size_t at, T v) {
+  std::memcpy(f.data() + 104 + at, &v, sizeof(T));
+  FixChecksums(f);
+}
+
+TEST(RsrSerialize, RoundTripShapesAndForms) {
+  struct Case {
+    const char* name;
+    int k;
+    bool binary;
+    size_t m, kk;
+  };
+  for (const Case& c :
+       {Case{"rsrpp-simd", 16, true, 3, 40},
+        Case{"rsrpp-simd", 12, false, 13, 50},
+        Case{"rsrpp-simd", 0, false, 3, 70000}, Case{"rsr", 0, true, 5, 70000},
+        Case{"rsrpp", 3, true, 7, 30}, Case{"rsrpp", 16, false, 17, 20}}) {
+    auto fresh = CreateKernel(c.name, Opts(2, c.k));
+    const TernaryMatrix w =
+        c.binary ? RandomBinary(c.m, c.kk, 3) : RandomTernary(c.m, c.kk, 3);
+    fresh->Prepare(w);
+    auto loaded = LoadKernelFromBytes(SaveKernelToBytes(*fresh));
+    EXPECT_EQ(loaded->PreparedBytes(), fresh->PreparedBytes());
+    const auto x = RandomActivations(c.kk * 2, 4);
+    std::vector<float> y1(c.m * 2), y2(c.m * 2);
+    fresh->Gemm(x, 2, y1);
+    loaded->Gemm(x, 2, y2);
+    EXPECT_EQ(y1, y2) << c.name << " k=" << c.k;
+  }
+}
+
+TEST(RsrSerialize, RejectsHostileIndexEdits) {
+  // rsrpp-simd, W = [-1 +1], k = 1 (header k = 1): payload = i32 k, u8 form,
+  // u8 wide, u64 2, perm u16 [0 1], u64 4, offsets u16 [0 1 1 2].
+  auto simd = CreateKernel("rsrpp-simd", Opts(1, 1));
+  simd->Prepare(TernaryMatrix(1, 2, {-1, 1}));
+  const std::vector<uint8_t> good = SaveKernelToBytes(*simd);
+  ASSERT_EQ(good.size(), 104u + 6 + 8 + 4 + 8 + 8);
+  EXPECT_NO_THROW(LoadKernelFromBytes(good));
+  const auto rejects = [](const std::vector<uint8_t>& f,
+                          const std::string& why) {
+    try {
+      LoadKernelFromBytes(f);
+      ADD_FAILURE() << "loaded; expected: " << why;
+    } catch (const Error& e) {
+      EXPECT_EQ(e.argument(), "file");
+      EXPECT_NE(std::string(e.what()).find(why), std::string::npos) << e.what();
+    }
+  };
+  auto f = good;
+  PokePayload<int32_t>(f, 0, 2);  // k differs from the header's k
+  rejects(f, "does not match the header");
+  f = good;
+  PokePayload<uint8_t>(f, 5, 1);  // uint32 index for K = 2
+  rejects(f, "uint32 index does not match K");
+  f = good;
+  PokePayload<uint8_t>(f, 4, 2);  // unknown code form
+  rejects(f, "unknown code form");
+  f = good;
+  PokePayload<uint16_t>(f, 14, 1);  // permutation not a bijection
+  rejects(f, "appears twice");
+  f = good;
+  PokePayload<uint16_t>(f, 28, 0);  // offsets [0 0 1 2]: no -1 left
+  rejects(f, "without a -1");
+  // Header k = 0: k = 13 is beyond the base-3 limit (and the sizes).
+  auto simd0 = CreateKernel("rsrpp-simd", Opts(1, 0));
+  simd0->Prepare(TernaryMatrix(1, 2, {-1, 1}));
+  f = SaveKernelToBytes(*simd0);
+  PokePayload<int32_t>(f, 0, 13);
+  rejects(f, "outside 1..12");
+
+  // rsr, W = [+1 -1 0], k = 1: u8 planes, then per plane i32 k, u8 form,
+  // u8 wide, u64 3, perm u16 x3, u64 3, offsets u16 x3 (34 bytes).
+  // B+ perm [1 2 0] at 15, B- perm [0 2 1] at 49.
+  auto scalar = CreateKernel("rsr", Opts(1, 1));
+  scalar->Prepare(TernaryMatrix(1, 3, {1, -1, 0}));
+  const std::vector<uint8_t> good_rsr = SaveKernelToBytes(*scalar);
+  ASSERT_EQ(good_rsr.size(), 104u + 1 + 2 * 34);
+  EXPECT_NO_THROW(LoadKernelFromBytes(good_rsr));
+  f = good_rsr;
+  std::memcpy(f.data() + 104 + 49, f.data() + 104 + 15,
+              6);  // column 0 is +1 and -1
+  FixChecksums(f);
+  rejects(f, "both +1 and -1");
+  f = good_rsr;
+  PokePayload<uint16_t>(f, 49,
+                        2);  // B- perm [2 0 1]: not ascending in bucket 0
+  PokePayload<uint16_t>(f, 51, 0);
+  rejects(f, "not ascending");
+  f = good_rsr;
+  PokePayload<uint8_t>(f, 0, 3);  // plane count
+  rejects(f, "plane count");
+}
+
+TEST(RsrIndex, ValidateCanonicalRejectsNonzeroPadding) {
+  // 5 rows, k = 3: the last block has one padding row; pretend M = 4 so
+  // row 4's nonzero weights sit in a second padding row.
+  const TernaryMatrix w(5, 3, {0, 1, -1, 1, 0, 0, -1, 0, 1, 0, 0, 0, 0, 1, -1});
+  for (CodeForm form : {CodeForm::kBase3, CodeForm::kBinary}) {
+    rsr_index::Index ix = rsr_index::Build(w, 3, form, +1, 1);
+    EXPECT_NO_THROW(rsr_index::ValidateCanonical(ix));
+    ix.rows = 4;
+    EXPECT_NO_THROW(rsr_index::Validate(ix));
+    EXPECT_THROW(rsr_index::ValidateCanonical(ix), Error);
   }
 }
 
