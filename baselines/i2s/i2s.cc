@@ -31,10 +31,12 @@
 #include "rsr/quant.h"
 
 // Highway 1.0.3's AVX3_DL attribute lacks avx512vnni (TOOLCHAIN.md); every
-// function on the vpdpbusd path carries it explicitly.
+// function on the vpdpbusd path carries it explicitly. The full target string
+// is repeated because clang lets an explicit target attribute replace the one
+// HWY_BEFORE_NAMESPACE pushes (g++ merges them).
 #undef RSR_I2S_ATTR
 #if HWY_TARGET == HWY_AVX3_DL
-#define RSR_I2S_ATTR __attribute__((target("avx512vnni")))
+#define RSR_I2S_ATTR __attribute__((target(HWY_TARGET_STR ",avx512vnni")))
 #else
 #define RSR_I2S_ATTR
 #endif
