@@ -15,19 +15,27 @@ namespace HWY_NAMESPACE {
 namespace hn = hwy::HWY_NAMESPACE;
 
 int64_t SumInt64Impl(const int64_t* HWY_RESTRICT data, size_t n) {
+  // Four streams (the four quarters of the buffer) read side by side: one
+  // sequential stream reached only 21.7 GB/s from DRAM on Zen 5 (1 thread)
+  // while dense-f32, which reads 4 rows at once, pulled 27 GB/s; the hardware
+  // prefetchers need several streams to fill the memory pipeline.
   const hn::ScalableTag<int64_t> d;
   const size_t N = hn::Lanes(d);
+  const size_t q = n / (4 * N) * N;  // elements per stream, whole vectors
+  const int64_t* HWY_RESTRICT s0 = data;
+  const int64_t* HWY_RESTRICT s1 = data + q;
+  const int64_t* HWY_RESTRICT s2 = data + 2 * q;
+  const int64_t* HWY_RESTRICT s3 = data + 3 * q;
   auto a0 = hn::Zero(d), a1 = hn::Zero(d), a2 = hn::Zero(d), a3 = hn::Zero(d);
-  size_t i = 0;
-  for (; i + 4 * N <= n; i += 4 * N) {
-    a0 = hn::Add(a0, hn::LoadU(d, data + i));
-    a1 = hn::Add(a1, hn::LoadU(d, data + i + N));
-    a2 = hn::Add(a2, hn::LoadU(d, data + i + 2 * N));
-    a3 = hn::Add(a3, hn::LoadU(d, data + i + 3 * N));
+  for (size_t i = 0; i < q; i += N) {
+    a0 = hn::Add(a0, hn::LoadU(d, s0 + i));
+    a1 = hn::Add(a1, hn::LoadU(d, s1 + i));
+    a2 = hn::Add(a2, hn::LoadU(d, s2 + i));
+    a3 = hn::Add(a3, hn::LoadU(d, s3 + i));
   }
   a0 = hn::Add(hn::Add(a0, a1), hn::Add(a2, a3));
   uint64_t s = static_cast<uint64_t>(hn::GetLane(hn::SumOfLanes(d, a0)));
-  for (; i < n; ++i) s += static_cast<uint64_t>(data[i]);
+  for (size_t i = 4 * q; i < n; ++i) s += static_cast<uint64_t>(data[i]);
   return static_cast<int64_t>(s);
 }
 

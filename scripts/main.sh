@@ -10,6 +10,7 @@
 #             1 and 2 threads; scalar kernels (dense-naive, rsr, rsrpp) only up
 #             to 8192^2 (--slow-max-weights 2^26), where they take ~1 s a call
 #   tokens    SIMD kernels at N = 8, 32, 128 tokens on 2560x2560, 6912x2560
+#   targets   every kernel on every SIMD target here (same shapes, 1 token)
 #   paper     the paper's tables, faithful (-O0) and modern, n = 2^11, 2^12
 #   plots     figures and Markdown tables from the JSON above
 # Environment: RSR_MIN_TIME (seconds per case, default 0.3),
@@ -61,6 +62,10 @@ echo "== tokens: multi-token (prefill) ==" >&2
 $bench run --kernels rsrpp-simd,i2s,tl1,tl2,dense-f32 --shapes "$tok_shapes" \
   --tokens 8,32,128 --threads 1 --min-time "$min_time" \
   --format json --out "$out/tokens.json" --csv "$out/tokens.csv"
+
+echo "== targets: every kernel on every SIMD target here ==" >&2
+$bench run --kernels all --shapes "$tok_shapes" --tokens 1 --threads 1 --target all \
+  --min-time "$min_time" --format json --out "$out/targets.json" --csv "$out/targets.csv"
 
 echo "== paper: the paper's tables, faithful and modern ==" >&2
 $bench paper --sizes "$paper_sizes" --format json --out "$out/paper.json"

@@ -142,7 +142,7 @@ TEST_P(Conformance, OddK) {
 TEST_P(Conformance, ThreadsAndTokens) {
   const size_t scale = Quick() ? 4 : 1;  // quick: M / 4
   for (ActivationType act : Acts())
-    for (int threads : {1, 2, 3})
+    for (int threads : {1, 2, 3, 7})
       for (size_t tokens : {1, 3, 8}) {
         Tester().Act(act).Shape(67 / scale, 1000).Threads(threads).Tokens(tokens).Test();
         Tester().Act(act).Shape(300 / scale, 257).Threads(threads).Tokens(tokens)
@@ -158,6 +158,15 @@ TEST_P(Conformance, WorstCaseAccumulators) {
     for (Weights w : {Weights::kAllPlus, Weights::kAllMinus})
       for (Inputs in : {Inputs::kAllMax, Inputs::kAllMin})
         Tester().Act(act).Shape(5, k).Tokens(2).Threads(2).WeightKind(w).InputKind(in).Test();
+}
+
+// Around the uint16 index limit (RSR permutations and offsets widen to uint32
+// beyond K = 65535) and every kernel's block padding there.
+TEST_P(Conformance, IndexWidthEdges) {
+  for (ActivationType act : Acts())
+    for (size_t k : {65535, 65536, 65537})
+      if (k <= Caps().max_cols)
+        Tester().Act(act).Shape(3, k).Tokens(2).Threads(2).Seed(k).Test();
 }
 
 TEST_P(Conformance, WeightFamilies) {
