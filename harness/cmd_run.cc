@@ -3,6 +3,7 @@
 #include <map>
 
 #include "harness/cli.h"
+#include "harness/machine.h"
 #include "harness/measure.h"
 #include "harness/report.h"
 #include "rsr/error.h"
@@ -18,6 +19,7 @@ void AddRunCommand(CLI::App& app, CommandResult& action) {
   auto out = std::make_shared<std::string>("-");
   auto min_time = std::make_shared<double>(0.2);
   auto csv = std::make_shared<std::string>();
+  auto allow_emulated = std::make_shared<bool>(false);
   // Scalar kernels (dense-naive, rsr, rsrpp) take seconds per call beyond
   // 8192^2; the default comparison samples them up to that size only.
   auto slow_max = std::make_shared<double>(double(size_t{1} << 26));
@@ -27,14 +29,21 @@ void AddRunCommand(CLI::App& app, CommandResult& action) {
       ->capture_default_str();
   cmd->add_option("--out", *out, "output file ('-' = stdout)")->capture_default_str();
   cmd->add_option("--csv", *csv, "also write the records as CSV to this file");
+  cmd->add_flag("--allow-emulated", *allow_emulated,
+                "time even under emulation (qemu-user); results are marked emulated");
   cmd->add_option("--slow-max-weights", *slow_max,
                   "skip kernels without SIMD when M*K exceeds this (0 = never)")
       ->capture_default_str();
   cmd->add_option("--min-time", *min_time, "seconds of timed calls per case")
       ->check(CLI::Range(0.0, 60.0))
       ->capture_default_str();
-  cmd->callback([&action, sel, format, out, min_time, csv, slow_max] {
-    action = [sel, format, out, min_time, csv, slow_max] {
+  cmd->callback([&action, sel, format, out, min_time, csv, slow_max, allow_emulated] {
+    action = [sel, format, out, min_time, csv, slow_max, allow_emulated] {
+      // Timings under qemu-user are ~100x off and mean nothing.
+      const bool emulated = LikelyEmulated();
+      if (emulated && !*allow_emulated)
+        throw Error("run", "this looks like emulation (qemu-user): timings would be "
+                           "meaningless; pass --allow-emulated to run anyway");
       const auto kernels = sel->KernelList();
       const auto shapes = sel->ShapeList();
       const auto tokens = sel->TokenList();
@@ -90,6 +99,7 @@ void AddRunCommand(CLI::App& app, CommandResult& action) {
                       {"prepared_bytes", kernel->PreparedBytes()},
                       {"bits_per_weight", kernel->BitsPerWeight()},
                       {"gbps", bytes / st.median_s / 1e9}});
+                  if (emulated) records.back()["emulated"] = true;
                 }
               }
             }
