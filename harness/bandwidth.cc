@@ -27,7 +27,19 @@ int64_t SumInt64Impl(const int64_t* HWY_RESTRICT data, size_t n) {
   const int64_t* HWY_RESTRICT s2 = data + 2 * q;
   const int64_t* HWY_RESTRICT s3 = data + 3 * q;
   auto a0 = hn::Zero(d), a1 = hn::Zero(d), a2 = hn::Zero(d), a3 = hn::Zero(d);
+  // Each stream also prefetches (into L2) one 4 KiB page ahead: the hardware
+  // prefetchers stop at page boundaries. AVX3_DL, idle, GB/s without -> with,
+  // 512 MiB: 1 thread 24.3-24.7 -> 25.9-29.4, 2 threads 30-32 -> 33-34;
+  // 64 MiB: 1 thread 25.6-26.0 -> 31.8-33.9 (1 KiB or 8 KiB ahead: no
+  // better). The kernels that stream weights (i2s) prefetch the same way.
+  constexpr size_t kAhead = 4096 / sizeof(int64_t);
   for (size_t i = 0; i < q; i += N) {
+    if (i % 8 == 0 && i + kAhead < q) {  // once per 64-byte line
+      __builtin_prefetch(s0 + i + kAhead, 0, 2);
+      __builtin_prefetch(s1 + i + kAhead, 0, 2);
+      __builtin_prefetch(s2 + i + kAhead, 0, 2);
+      __builtin_prefetch(s3 + i + kAhead, 0, 2);
+    }
     a0 = hn::Add(a0, hn::LoadU(d, s0 + i));
     a1 = hn::Add(a1, hn::LoadU(d, s1 + i));
     a2 = hn::Add(a2, hn::LoadU(d, s2 + i));

@@ -237,13 +237,25 @@ struct Engine {
 };
 #endif
 
-// Software prefetch (hwy::Prefetch 2 KiB ahead on every row stream) was tried
-// on an idle machine, AVX3_DL, 1 thread, median ms without -> with:
-// 2560^2 0.048 -> 0.042, 8192^2 0.68 -> 0.52 (noisy), 16384^2 4.86 -> 5.20;
-// it hurts the DRAM-bound case, so it is not used.
-// raw[i][j] = sum over the row of codes(rows[i]) * toks[j] (scratch layout).
+// Software prefetch of the next row tile, into L2. A row of K = 16384 is one
+// 4 KiB page, and the hardware prefetchers stop at page boundaries, so each
+// of the R row streams restarted cold once per row. Prefetching the same
+// chunk of the next tile (R rows further, i.e. R * row_bytes ahead) keeps
+// one tile of lines in flight. AVX3_DL, 1 thread, idle, min ms of 2 runs,
+// `rsr-bench run --kernels i2s --min-time 0.4`, none -> T1 next tile:
+// 2560^2 0.046 -> 0.043, 8192^2 0.56 -> 0.38, 16384^2 4.45 -> 1.65 (medians
+// 4.7 -> 1.9-2.8; DRAM-noisy). Tried and not better within the noise: 2 or
+// 4 tiles ahead, the T2 hint; the T0 hint was slower (8192^2 0.42-0.61), and
+// 2 KiB ahead inside the row (into the next row's lines) lost 7% at 16384^2.
+HWY_INLINE void PrefetchL2(const uint8_t* p) {
+  __builtin_prefetch(p, /*rw=*/0, /*locality=*/2);
+}
+
+// raw[i][j] = sum over the row of codes(rows[i]) * toks[j] (scratch layout);
+// next[i] is prefetched alongside rows[i].
 template <size_t R, size_t T>
 RSR_I2S_ATTR HWY_INLINE void TileDots(const uint8_t* const* rows,
+                                      const uint8_t* const* next,
                                       const int8_t* const* toks,
                                       size_t nchunks, int32_t raw[R][T]) {
   const DU8 du8;
@@ -253,6 +265,7 @@ RSR_I2S_ATTR HWY_INLINE void TileDots(const uint8_t* const* rows,
     const size_t c1 = std::min(nchunks, c0 + Engine::kFlushChunks);
     for (size_t c = c0; c < c1; ++c) {
       for (size_t i = 0; i < R; ++i) {
+        PrefetchL2(next[i] + c * C);
         const Codes codes = Engine::Unpack(hn::LoadU(du8, rows[i] + c * C));
         for (size_t j = 0; j < T; ++j)
           Engine::Mac(acc[i][j], codes, toks[j] + c * 4 * C, C);
@@ -295,8 +308,11 @@ RSR_I2S_ATTR HWY_INLINE void TiledRows(const uint8_t* w, size_t row_bytes,
         const uint8_t* rows[R];
         for (size_t i = 0; i < R; ++i)
           rows[i] = w + (r + std::min(i, nr - 1)) * row_bytes;
+        const uint8_t* next[R];  // the next tile's rows (clamped to r1)
+        for (size_t i = 0; i < R; ++i)
+          next[i] = w + std::min(r + R + i, r1 - 1) * row_bytes;
         int32_t raw[R][T];
-        TileDots<R, T>(rows, toks, nchunks, raw);
+        TileDots<R, T>(rows, next, toks, nchunks, raw);
         for (size_t i = 0; i < nr; ++i)
           for (size_t j = 0; j < nt; ++j)
             y[(t + j) * M + r + i] = DequantizeDot(
