@@ -17,6 +17,14 @@
 // most 2*128 = 256 (TL1) or 3*128 + 1 = 385 (TL2, with the ~), and
 // 64 * 385 = 24640 < 32767, so every int16 partial sum is exact.
 //
+// What limits it (AVX3_DL, Zen 4 class, 1 thread): the vector ALU. Per block
+// of 8 groups x 64 rows TL2 issues ~60 zmm ALU ops (16 vpermb, 8 vptestmb,
+// 16 masked vpsubb, 16 vpaddb, nibble shifts and int16 flushes) and 25 loads;
+// at ~1.8 ns per group x 64 rows (4096^2, L3-resident) that is ~1.6 ALU ops
+// per cycle at 2.6 GHz, near the 2 zmm ops per cycle issue limit. Removing
+// the sign ops (a wrong-answer timing experiment) took 4096^2 from 0.160 to
+// 0.127 ms, but 16384^2 (DRAM) only from ~2.9 to ~2.8 ms.
+//
 // The lane order of ZipLower/ZipUpper differs between targets (per 128-bit
 // block on x86/NEON, whole vector on SVE); instead of baking one order into
 // the packed format, each call probes it by zipping Iota with zero and
@@ -54,7 +62,9 @@ inline constexpr size_t kWidenBlocks = 8;      // widen every 64 groups
 // Byte lookup of a 16-entry table replicated in every 128-bit block. On
 // AVX3_DL, vpermb uses index bits 5:0 without pshufb's bit-7 zeroing; bits 5:4
 // only pick one of the identical 128-bit replicas, so the nibble planes need
-// no And after the shift: -1 op per group (measured below in tl1.cc/tl2.cc).
+// no And after the shift: -1 op per group. Measured as AVX3 (pshufb + And) vs
+// AVX3_DL (vpermb), 1 thread, min ms: tl2 2560^2 0.069 -> 0.065, 4096^2 0.169
+// -> 0.159; tl1 0.075 -> 0.074, 0.185 -> 0.180.
 template <class D, class V>
 HWY_INLINE V Lookup(D /*d*/, V table, V idx) {
 #if HWY_TARGET == HWY_AVX3_DL
@@ -97,6 +107,14 @@ HWY_NOINLINE void LutTiles(const uint8_t* HWY_RESTRICT packed,
   (void)k3F;
   (void)kFF;
 
+  // Software prefetch 16 KiB ahead (into L2) during the first pass over a
+  // tile: the tile is one sequential stream and the hardware prefetchers
+  // stop at 4 KiB pages (harness/bandwidth.cc). AVX3_DL, 1 thread, idle,
+  // min ms at 16384^2, none / 4 / 8 / 16 KiB ahead: tl2 4.28 / 2.85-3.01 /
+  // 2.60-2.74 / 2.64-2.66, tl1 5.06 / 3.33-3.48 / 3.17-3.31 / 3.07-3.16;
+  // from cache (2560^2) no change.
+  constexpr size_t kAhead = 16384;
+  const uint8_t* const w_end = packed + tile_end * blocks_per_tile * block_bytes;
   for (size_t tile = tile_begin; tile < tile_end; ++tile) {
     const uint8_t* w_tile = packed + tile * blocks_per_tile * block_bytes;
     for (size_t t = 0; t < tokens; ++t) {
@@ -112,6 +130,10 @@ HWY_NOINLINE void LutTiles(const uint8_t* HWY_RESTRICT packed,
           auto hi_acc = hn::Zero(du8);  // int8 sum of high parts
           for (size_t b = b0; b < b1; ++b) {
             const uint8_t* blk = w_tile + b * block_bytes;
+            if (t == 0 && s == 0 && blk + kAhead + block_bytes <= w_end) {
+              for (size_t l = 0; l < block_bytes; l += 64)
+                __builtin_prefetch(blk + kAhead + l, 0, 2);
+            }
             const uint8_t* tab = tab_token + b * kGroupsPerBlock * kTable;
             auto sign = hn::Zero(di8);
             if (kSigned) sign = hn::BitCast(di8, hn::Load(du8, blk + 4 * kRows + s));
