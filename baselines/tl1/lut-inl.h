@@ -1,5 +1,7 @@
-// Per-target SIMD body shared by TL1 and TL2 (included once per Highway target
-// by tl1.cc and tl2.cc through foreach_target.h).
+// Per-target SIMD bodies shared by TL1 and TL2 (included once per Highway
+// target by tl1.cc and tl2.cc through foreach_target.h): the tile loop
+// LutTiles, described here, and the per-token table builder BuildTables
+// (described above it).
 //
 // Both formats store, per tile of 64 rows and block of 8 column groups, four
 // 64-byte planes of 4-bit table indices (byte r = row r, low nibble = even
@@ -30,6 +32,41 @@
 // the packed format, each call probes it by zipping Iota with zero and
 // scatters the int32 sums back to rows with that permutation.
 
+// Target-independent part (normal include guard).
+#ifndef RSR_BASELINES_TL1_LUT_COMMON_H_
+#define RSR_BASELINES_TL1_LUT_COMMON_H_
+#include <stddef.h>
+#include <stdint.h>
+
+namespace rsr {
+// One call of the dispatched tile loop (Tl1Tiles / Tl2Tiles): see LutTiles.
+struct LutTileJob {
+  const uint8_t* packed;
+  size_t blocks_per_tile;
+  const uint8_t* tables;
+  size_t tokens;
+  size_t tile_begin, tile_end;
+  int32_t* dots;
+  size_t dot_stride;
+};
+
+// Balanced-ternary digit i (0 = most significant) of v written with n digits:
+// TL2's v = 9*w0 + 3*w1 + w2 has the digits (w0, w1, w2).
+constexpr int TernaryDigit(int v, size_t i, size_t n) {
+  int d = 0;
+  for (size_t k = n; k-- > i;) {
+    d = (v % 3 + 4) % 3 - 1;  // v - d is a multiple of 3, d in {-1, 0, 1}
+    v = (v - d) / 3;
+  }
+  return d;
+}
+static_assert(TernaryDigit(13, 0, 3) == 1 && TernaryDigit(13, 2, 3) == 1);
+static_assert(TernaryDigit(2, 1, 3) == 1 && TernaryDigit(2, 2, 3) == -1);
+static_assert(TernaryDigit(-5, 0, 3) == -1 && TernaryDigit(-5, 1, 3) == 1 &&
+              TernaryDigit(-5, 2, 3) == 1);
+}  // namespace rsr
+#endif  // RSR_BASELINES_TL1_LUT_COMMON_H_
+
 #if defined(RSR_BASELINES_TL1_LUT_INL_H_) == defined(HWY_TARGET_TOGGLE)
 #ifdef RSR_BASELINES_TL1_LUT_INL_H_
 #undef RSR_BASELINES_TL1_LUT_INL_H_
@@ -39,6 +76,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "hwy/highway.h"
 
@@ -48,10 +86,10 @@ namespace HWY_NAMESPACE {
 namespace lut {
 namespace hn = hwy::HWY_NAMESPACE;
 
-inline constexpr size_t kRows = 64;            // rows per tile
-inline constexpr size_t kGroupsPerBlock = 8;   // groups per block
-inline constexpr size_t kTable = 32;           // bytes per group table
-inline constexpr size_t kWidenBlocks = 8;      // widen every 64 groups
+inline constexpr size_t kRows = 64;           // rows per tile
+inline constexpr size_t kGroupsPerBlock = 8;  // groups per block
+inline constexpr size_t kTable = 32;          // bytes per group table
+inline constexpr size_t kWidenBlocks = 8;     // widen every 64 groups
 
 #if HWY_TARGET == HWY_AVX3 || HWY_TARGET == HWY_AVX3_DL
 #define RSR_LUT_AVX3 1
@@ -75,17 +113,20 @@ HWY_INLINE V Lookup(D /*d*/, V table, V idx) {
 }
 
 // Tiles [tile_begin, tile_end) for `tokens` tokens. `packed` holds
-// blocks_per_tile blocks of `block_bytes` per tile (tile-major); with kSigned
-// the sign plane follows the four index planes inside each block. `tables`
-// holds per token blocks_per_tile*8 group tables of 32 bytes. Writes the raw
-// int32 sums (before the TL2 neg_count correction) to
-// dots[t * dot_stride + row] for every row of the tiles (padding rows too).
+// blocks_per_tile blocks per tile (tile-major) of four index planes and, with
+// kSigned, the sign plane (256 or 320 bytes). `tables` holds per token
+// blocks_per_tile*8 group tables of 32 bytes. Writes the raw int32 sums
+// (before the TL2 neg_count correction) to dots[t * dot_stride + row] for
+// every row of the tiles (padding rows too).
 template <bool kSigned>
-HWY_NOINLINE void LutTiles(const uint8_t* HWY_RESTRICT packed,
-                           size_t block_bytes, size_t blocks_per_tile,
-                           const uint8_t* HWY_RESTRICT tables, size_t tokens,
-                           size_t tile_begin, size_t tile_end,
-                           int32_t* HWY_RESTRICT dots, size_t dot_stride) {
+HWY_NOINLINE void LutTiles(const LutTileJob& job) {
+  const uint8_t* HWY_RESTRICT packed = job.packed;
+  const uint8_t* HWY_RESTRICT tables = job.tables;
+  int32_t* HWY_RESTRICT dots = job.dots;
+  const size_t blocks_per_tile = job.blocks_per_tile, tokens = job.tokens;
+  const size_t tile_begin = job.tile_begin, tile_end = job.tile_end;
+  const size_t dot_stride = job.dot_stride;
+  constexpr size_t block_bytes = (kSigned ? 5 : 4) * kRows;
   const hn::CappedTag<uint8_t, kRows> du8;
   const hn::RebindToSigned<decltype(du8)> di8;
   const hn::RepartitionToWide<decltype(du8)> du16;
@@ -114,7 +155,8 @@ HWY_NOINLINE void LutTiles(const uint8_t* HWY_RESTRICT packed,
   // 2.60-2.74 / 2.64-2.66, tl1 5.06 / 3.33-3.48 / 3.17-3.31 / 3.07-3.16;
   // from cache (2560^2) no change.
   constexpr size_t kAhead = 16384;
-  const uint8_t* const w_end = packed + tile_end * blocks_per_tile * block_bytes;
+  const uint8_t* const w_end =
+      packed + tile_end * blocks_per_tile * block_bytes;
   for (size_t tile = tile_begin; tile < tile_end; ++tile) {
     const uint8_t* w_tile = packed + tile * blocks_per_tile * block_bytes;
     for (size_t t = 0; t < tokens; ++t) {
@@ -136,14 +178,15 @@ HWY_NOINLINE void LutTiles(const uint8_t* HWY_RESTRICT packed,
             }
             const uint8_t* tab = tab_token + b * kGroupsPerBlock * kTable;
             auto sign = hn::Zero(di8);
-            if (kSigned) sign = hn::BitCast(di8, hn::Load(du8, blk + 4 * kRows + s));
+            if (kSigned)
+              sign = hn::BitCast(di8, hn::Load(du8, blk + 4 * kRows + s));
             auto lo_acc = hn::Zero(du8);  // u8 sum of <= 4 low parts
             for (size_t p = 0; p < kGroupsPerBlock / 2; ++p) {
               const auto v = hn::Load(du8, blk + p * kRows + s);
 #if HWY_TARGET == HWY_AVX3_DL
               const auto idx_even = v;
-              const auto idx_odd = hn::BitCast(
-                  du8, hn::ShiftRight<4>(hn::BitCast(du16, v)));
+              const auto idx_odd =
+                  hn::BitCast(du8, hn::ShiftRight<4>(hn::BitCast(du16, v)));
 #else
               const auto idx_even = hn::And(v, k0F);
               const auto idx_odd = hn::ShiftRight<4>(v);
@@ -158,8 +201,8 @@ HWY_NOINLINE void LutTiles(const uint8_t* HWY_RESTRICT packed,
                   // Sign bit of this group straight into a mask register,
                   // then lo = 63 - lo, hi = 255 - hi under the mask.
                   const __mmask64 k = _mm512_test_epi8_mask(
-                      sign.raw, _mm512_set1_epi8(static_cast<char>(
-                                    0x80 >> (2 * p + h))));
+                      sign.raw,
+                      _mm512_set1_epi8(static_cast<char>(0x80 >> (2 * p + h))));
                   lo.raw = _mm512_mask_sub_epi8(lo.raw, k, k3F.raw, lo.raw);
                   hi.raw = _mm512_mask_sub_epi8(hi.raw, k, kFF.raw, hi.raw);
 #else
@@ -183,8 +226,8 @@ HWY_NOINLINE void LutTiles(const uint8_t* HWY_RESTRICT packed,
               // value = low + 64 * high; (high << 8) >> 2 in int16 lanes.
               const auto h16 = hn::BitCast(di16, hi_acc);
               const auto he = hn::ShiftRight<2>(hn::ShiftLeft<8>(h16));
-              const auto ho = hn::ShiftRight<2>(
-                  hn::And(h16, hn::BitCast(di16, kHigh)));
+              const auto ho =
+                  hn::ShiftRight<2>(hn::And(h16, hn::BitCast(di16, kHigh)));
               acc_even = hn::Add(acc_even, hn::BitCast(du16, he));
               acc_odd = hn::Add(acc_odd, hn::BitCast(du16, ho));
               hi_acc = hn::Zero(du8);
@@ -208,6 +251,137 @@ HWY_NOINLINE void LutTiles(const uint8_t* HWY_RESTRICT packed,
       }
     }
   }
+}
+
+// ------------------------------ Table builder
+
+// c[i][e] = coefficient of a_i in table slot e % 16 (two groups' worth, for
+// 512-bit vectors): digit i of e - kBias for slots below kSlots, else 0.
+template <size_t kCols, int kBias, int kSlots>
+struct SlotCoefficients {
+  alignas(64) int16_t c[kCols][32] = {};
+  constexpr SlotCoefficients() {
+    for (size_t i = 0; i < kCols; ++i) {
+      for (int e = 0; e < 32; ++e)
+        c[i][e] = static_cast<int16_t>(
+            e % 16 < kSlots ? TernaryDigit(e % 16 - kBias, i, kCols) : 0);
+    }
+  }
+};
+
+// TableLookupBytes indices that copy int16 word kCols*s + i (activation i of
+// group s of the vector) into every lane of group s (16 lanes per group).
+template <size_t kCols>
+struct BroadcastIndices {
+  alignas(64) uint8_t b[kCols][64] = {};
+  constexpr BroadcastIndices() {
+    for (size_t i = 0; i < kCols; ++i) {
+      for (size_t k = 0; k < 64; ++k)
+        b[i][k] = static_cast<uint8_t>(2 * (kCols * (k / 32) + i) + k % 2);
+    }
+  }
+};
+
+// The group tables of one token (ceil(K / (8 * kCols)) * 8 of 32 bytes):
+// slot e of group g holds v = sum_i c_i(e) * q[kCols*g + i] (activations past
+// K count as 0; coefficients as in SlotCoefficients), stored as the low plane
+// v & 63 (16 bytes) then the high plane int8(v >> 6). TL1: <2, 4, 9> (slot
+// 3*c0 + c1 + 4), TL2: <3, 0, 14> (slot 9*c0 + 3*c1 + c2).
+//
+// Per group the 16 slots are 16 int16 lanes: v = sum_i Mul(C_i, A_i) with A_i
+// activation i broadcast to the group's lanes (8 activations sign-extended
+// into every 128-bit block, then one byte shuffle per A_i); the two planes
+// are the low bytes of v & 63 and v >> 6 (ConcatEven). AVX2 does one group
+// per vector, AVX-512 two (then a 64-bit lane shuffle puts lo, hi per group
+// together), 128-bit targets one group in two vectors. Scalable and scalar
+// targets fall back to plain code.
+template <size_t kCols, int kBias, int kSlots>
+HWY_NOINLINE void BuildTables(const int8_t* HWY_RESTRICT q, size_t K,
+                              uint8_t* HWY_RESTRICT tables) {
+  static constexpr SlotCoefficients<kCols, kBias, kSlots> kCoef;
+  constexpr size_t kGroupCols = kCols * kGroupsPerBlock;
+  const size_t groups = (K + kGroupCols - 1) / kGroupCols * kGroupsPerBlock;
+#if HWY_HAVE_SCALABLE || HWY_TARGET == HWY_SCALAR || HWY_TARGET == HWY_EMU128
+  for (size_t g = 0; g < groups; ++g) {
+    int a[kCols];
+    for (size_t i = 0; i < kCols; ++i)
+      a[i] = kCols * g + i < K ? q[kCols * g + i] : 0;
+    for (size_t e = 0; e < 16; ++e) {
+      int v = 0;
+      for (size_t i = 0; i < kCols; ++i) v += kCoef.c[i][e] * a[i];
+      tables[kTable * g + e] = static_cast<uint8_t>(v & 63);
+      tables[kTable * g + 16 + e] =
+          static_cast<uint8_t>(static_cast<int8_t>(v >> 6));
+    }
+  }
+#else
+  static constexpr BroadcastIndices<kCols> kIdx;
+  const hn::ScalableTag<int16_t> d16;
+  const hn::Repartition<uint8_t, decltype(d16)> du8;
+  const hn::Rebind<int8_t, decltype(d16)> di8;  // half width
+  const hn::Repartition<uint64_t, decltype(di8)> du64_half;
+  using V16 = hn::Vec<decltype(d16)>;
+  constexpr size_t kLanes = hn::MaxLanes(d16);  // 8, 16 or 32
+  constexpr size_t kGroupsPerVec = kLanes >= 16 ? kLanes / 16 : 1;
+  // The activations of a vector's groups fit in 8 int16 words.
+  static_assert(kGroupsPerVec <= 2 && kCols * kGroupsPerVec <= 8);
+  const V16 k63 = hn::Set(d16, 63);
+  V16 idx[kCols], coef[kCols], coef_hi[kCols];  // coef_hi: 128-bit only
+  for (size_t i = 0; i < kCols; ++i) {
+    idx[i] = hn::BitCast(d16, hn::Load(du8, kIdx.b[i]));
+    coef[i] = hn::Load(d16, kCoef.c[i]);
+    coef_hi[i] = coef[i];
+    if constexpr (kLanes == 8) coef_hi[i] = hn::Load(d16, kCoef.c[i] + 8);
+  }
+  const auto values = [&](const V16* a, const V16* c) {
+    V16 v = hn::Mul(c[0], a[0]);
+    for (size_t i = 1; i < kCols; ++i) v = hn::Add(v, hn::Mul(c[i], a[i]));
+    return v;
+  };
+  for (size_t g = 0; g < groups; g += kGroupsPerVec) {
+    const size_t c = kCols * g;
+    const int8_t* src = q + c;
+    int8_t tail[8];
+    if (c + 8 > K) {  // last activations: zero-padded copy
+      for (size_t j = 0; j < 8; ++j) tail[j] = c + j < K ? q[c + j] : 0;
+      src = tail;
+    }
+    V16 words;
+    if constexpr (kLanes == 8) {
+      words = hn::PromoteTo(d16, hn::LoadU(di8, src));
+    } else {  // the 8 bytes in every 64-bit lane
+      uint64_t eight;
+      memcpy(&eight, src, 8);
+      words = hn::PromoteTo(d16, hn::BitCast(di8, hn::Set(du64_half, eight)));
+    }
+    V16 a[kCols];
+    for (size_t i = 0; i < kCols; ++i)
+      a[i] = hn::TableLookupBytes(words, idx[i]);
+    uint8_t* out = tables + kTable * g;
+    if constexpr (kLanes >= 16) {
+      const V16 v = values(a, coef);
+      auto lo_hi = hn::ConcatEven(du8, hn::BitCast(du8, hn::ShiftRight<6>(v)),
+                                  hn::BitCast(du8, hn::And(v, k63)));
+      if constexpr (kGroupsPerVec == 2) {  // lo0 lo1 hi0 hi1 -> lo0 hi0 ..
+        const hn::Repartition<uint64_t, decltype(d16)> du64;
+        alignas(64) static constexpr uint64_t kOrder[8] = {0, 1, 4, 5,
+                                                           2, 3, 6, 7};
+        lo_hi = hn::BitCast(
+            du8, hn::TableLookupLanes(hn::BitCast(du64, lo_hi),
+                                      hn::SetTableIndices(du64, kOrder)));
+      }
+      hn::StoreU(lo_hi, du8, out);
+    } else {
+      const V16 v0 = values(a, coef), v1 = values(a, coef_hi);
+      hn::StoreU(hn::ConcatEven(du8, hn::BitCast(du8, hn::And(v1, k63)),
+                                hn::BitCast(du8, hn::And(v0, k63))),
+                 du8, out);
+      hn::StoreU(hn::ConcatEven(du8, hn::BitCast(du8, hn::ShiftRight<6>(v1)),
+                                hn::BitCast(du8, hn::ShiftRight<6>(v0))),
+                 du8, out + 16);
+    }
+  }
+#endif
 }
 
 }  // namespace lut

@@ -40,8 +40,8 @@ static_assert(sizeof(Tl1Block) == 256, "TL1 block is 256 bytes = 2 b/w");
 
 struct Tl1Packed {
   size_t rows = 0, cols = 0;
-  size_t tiles = 0;            // ceil(M / 64)
-  size_t blocks_per_tile = 0;  // ceil(K / 16)
+  size_t tiles = 0;                // ceil(M / 64)
+  size_t blocks_per_tile = 0;      // ceil(K / 16)
   AlignedBuffer<Tl1Block> blocks;  // tiles * blocks_per_tile, tile-major
 };
 
@@ -51,6 +51,10 @@ std::vector<int8_t> UnpackTl1(const Tl1Packed& p);
 
 // One activation pair's table: lo[16] then hi[16] (little-endian int16 split).
 void BuildTl1Table(int8_t a0, int8_t a1, uint8_t* table32);
+// All tables of one token q[0..K) on the current SIMD target (what the kernel
+// uses): ceil(K / 16) * 8 pairs of 32 bytes, activations past K taken as 0;
+// byte-identical to BuildTl1Table per pair.
+void BuildTl1Tables(const int8_t* q, size_t K, uint8_t* tables);
 
 std::unique_ptr<Kernel> MakeTl1(const KernelOptions& options);
 

@@ -1,19 +1,18 @@
-// TL1 format (bit order, pack/unpack round trip, padding, tables) and the
-// SIMD kernel on every supported target and several thread counts against
-// ReferenceGemmI8, including tiny/tail shapes and the int16 accumulator worst
-// cases (all weights +-1, all activations -128 or 127, K = 65536).
+// TL1 format (bit order, pack/unpack round trip, padding, tables), the SIMD
+// table builder (== the scalar one) and the SIMD kernel on every supported
+// target and several thread counts against ReferenceGemmI8, including
+// tiny/tail shapes and the int16 accumulator worst cases (all weights +-1,
+// all activations -128 or 127, K = 65536). Shared drivers: lut_test_util.h.
 #include "baselines/tl1/tl1.h"
 
 #include <cstdint>
 #include <string>
 #include <vector>
 
+#include "baselines/tl1/lut_test_util.h"
 #include "gtest/gtest.h"
 #include "rsr/matrix.h"
-#include "rsr/quant.h"
-#include "rsr/reference.h"
 #include "rsr/registry.h"
-#include "rsr/targets.h"
 
 namespace rsr {
 namespace {
@@ -34,35 +33,26 @@ TEST(Tl1Format, BitOrder) {
   EXPECT_EQ(p.blocks[0].idx[3][63], 0x44);  // padding row: index 4
 }
 
+// Every nibble is a valid index; padding (rows >= M, columns >= K) is index
+// 4 = (0, 0).
 TEST(Tl1Format, RoundTripAndPadding) {
-  const size_t shapes[][2] = {{1, 1},  {1, 2},   {5, 7},  {17, 33},
-                              {64, 16}, {65, 17}, {130, 49}, {3, 1000}};
-  for (const auto& s : shapes) {
-    for (int binary = 0; binary < 2; ++binary) {
-      const TernaryMatrix w = binary ? RandomBinary(s[0], s[1], s[0] + s[1])
-                                     : RandomTernary(s[0], s[1], s[0] * s[1]);
-      const Tl1Packed p = PackTl1(w);
-      const std::vector<int8_t> back = UnpackTl1(p);
-      ASSERT_EQ(back.size(), w.values().size());
-      for (size_t i = 0; i < back.size(); ++i)
-        ASSERT_EQ(back[i], w.values()[i]) << s[0] << "x" << s[1] << " i=" << i;
-      // Every nibble is a valid index; padding (rows >= M, columns >= K) is
-      // index 4 = (0, 0).
-      for (size_t tile = 0; tile < p.tiles; ++tile)
-        for (size_t b = 0; b < p.blocks_per_tile; ++b)
-          for (size_t g = 0; g < 8; ++g)
-            for (size_t r = 0; r < kTlRows; ++r) {
-              const uint8_t byte = p.blocks[tile * p.blocks_per_tile + b].idx[g / 2][r];
-              const int index = (byte >> (4 * (g % 2))) & 0xF;
-              ASSERT_LE(index, 8);
-              const size_t row = tile * kTlRows + r, col = b * 16 + 2 * g;
-              if (row >= s[0] || col >= s[1]) {
-                ASSERT_EQ(index, 4);
+  lut_test::ExpectRoundTrip(
+      PackTl1, UnpackTl1, [](const Tl1Packed& p, size_t m, size_t k, bool) {
+        for (size_t tile = 0; tile < p.tiles; ++tile)
+          for (size_t b = 0; b < p.blocks_per_tile; ++b)
+            for (size_t g = 0; g < 8; ++g)
+              for (size_t r = 0; r < kTlRows; ++r) {
+                const uint8_t byte =
+                    p.blocks[tile * p.blocks_per_tile + b].idx[g / 2][r];
+                const int index = (byte >> (4 * (g % 2))) & 0xF;
+                ASSERT_LE(index, 8);
+                const size_t row = tile * kTlRows + r, col = b * 16 + 2 * g;
+                if (row >= m || col >= k) {
+                  ASSERT_EQ(index, 4);
+                }
               }
-            }
-      EXPECT_EQ(p.blocks.bytes(), p.tiles * p.blocks_per_tile * 256);
-    }
-  }
+        EXPECT_EQ(p.blocks.bytes(), p.tiles * p.blocks_per_tile * 256);
+      });
 }
 
 TEST(Tl1Format, Table) {
@@ -79,73 +69,21 @@ TEST(Tl1Format, Table) {
   }
 }
 
-KernelOptions Threads(int threads) {
-  KernelOptions o;
-  o.threads = threads;
-  return o;
+class Tl1Kernel : public lut_test::TargetTest {};
+
+TEST_F(Tl1Kernel, SimdTablesMatchScalar) {
+  lut_test::ExpectSimdTablesMatchScalar<2>(
+      [](const int8_t* a, uint8_t* t) { BuildTl1Table(a[0], a[1], t); },
+      BuildTl1Tables);
 }
 
-class Tl1Kernel : public ::testing::Test {
- protected:
-  void TearDown() override { SetTargetBits(0); }
-};
-
 TEST_F(Tl1Kernel, MatchesReferenceOnTinyShapes) {
-  for (const TargetInfo& target : SupportedTargets()) {
-    SetTargetBits(target.bits);
-    for (int threads : {1, 3}) {
-      auto k = CreateKernel("tl1", Threads(threads));
-      for (size_t m : {1, 2, 63, 64, 65, 130}) {
-        for (size_t kk : {1, 2, 3, 15, 16, 17, 33, 100}) {
-          for (int binary = 0; binary < 2; ++binary) {
-            const uint64_t seed = m * 1000 + kk * 10 + binary;
-            const TernaryMatrix w = binary ? RandomBinary(m, kk, seed, 0.5, 0.5f)
-                                           : RandomTernary(m, kk, seed, 1.0 / 3, 0.5f);
-            k->Prepare(w);
-            for (size_t tokens : {1, 3, 9}) {
-              const auto x = RandomActivations(tokens * kk, seed + tokens);
-              std::vector<float> y(tokens * m), ref(tokens * m);
-              k->Gemm(x, tokens, y);
-              ReferenceGemmI8(w, QuantizeActivations(x, kk, tokens), ref);
-              ASSERT_EQ(y, ref) << target.name << " threads=" << threads << " "
-                                << m << "x" << kk << " tokens=" << tokens
-                                << " binary=" << binary;
-            }
-          }
-        }
-      }
-    }
-  }
+  lut_test::ExpectMatchesReferenceOnTinyShapes("tl1");
 }
 
 TEST_F(Tl1Kernel, ExactAtAccumulatorWorstCase) {
-  constexpr size_t kM = 65, kK = 65536;
-  for (int wv : {1, -1}) {
-    const TernaryMatrix w = ConstantMatrix(kM, kK, static_cast<int8_t>(wv));
-    for (int av : {-128, 127}) {
-      QuantizedActivations xq;
-      xq.cols = kK;
-      xq.tokens = 2;
-      xq.q.assign(2 * kK, static_cast<int8_t>(av));
-      for (size_t i = 0; i < kK; i += 2) xq.q[kK + i] = -128;  // token 1: mixed
-      xq.scale = {1.0f, 1.0f};
-      xq.sum = {0, 0};
-      std::vector<float> ref(2 * kM);
-      ReferenceGemmI8(w, xq, ref);
-      EXPECT_EQ(ref[0], static_cast<float>(wv * av * int64_t{kK}));
-      for (const TargetInfo& target : SupportedTargets()) {
-        SetTargetBits(target.bits);
-        for (int threads : {1, 2}) {
-          auto k = CreateKernel("tl1", Threads(threads));
-          k->Prepare(w);
-          std::vector<float> y(2 * kM);
-          Tl1GemmI8ForTest(*k, xq, y.data());
-          ASSERT_EQ(y, ref) << target.name << " w=" << wv << " a=" << av;
-        }
-      }
-      SetTargetBits(0);
-    }
-  }
+  lut_test::ExpectExactAtAccumulatorWorstCase("tl1", 65536, 2,
+                                              Tl1GemmI8ForTest);
 }
 
 TEST_F(Tl1Kernel, PreparedBytesIsTwoBitsPerWeight) {

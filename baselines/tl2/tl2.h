@@ -42,9 +42,9 @@ static_assert(sizeof(Tl2Block) == 320, "TL2 block is 320 bytes = 5/3 b/w");
 
 struct Tl2Packed {
   size_t rows = 0, cols = 0;
-  size_t tiles = 0;            // ceil(M / 64)
-  size_t blocks_per_tile = 0;  // ceil(K / 24)
-  AlignedBuffer<Tl2Block> blocks;  // tiles * blocks_per_tile, tile-major
+  size_t tiles = 0;                  // ceil(M / 64)
+  size_t blocks_per_tile = 0;        // ceil(K / 24)
+  AlignedBuffer<Tl2Block> blocks;    // tiles * blocks_per_tile, tile-major
   AlignedBuffer<int32_t> neg_count;  // per row: triples with v < 0
 };
 
@@ -54,6 +54,10 @@ std::vector<int8_t> UnpackTl2(const Tl2Packed& p);
 
 // One activation triple's table: lo[16] then hi[16] (little-endian int16).
 void BuildTl2Table(int8_t a0, int8_t a1, int8_t a2, uint8_t* table32);
+// All tables of one token q[0..K) on the current SIMD target (what the kernel
+// uses): ceil(K / 24) * 8 triples of 32 bytes, activations past K taken as 0;
+// byte-identical to BuildTl2Table per triple.
+void BuildTl2Tables(const int8_t* q, size_t K, uint8_t* tables);
 
 std::unique_ptr<Kernel> MakeTl2(const KernelOptions& options);
 

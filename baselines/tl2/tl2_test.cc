@@ -1,19 +1,19 @@
-// TL2 format (bit order, sign bits, neg_count, pack/unpack round trip, padding, tables) and the
-// SIMD kernel on every supported target and several thread counts against
+// TL2 format (bit order, sign bits, neg_count, pack/unpack round trip,
+// padding, tables), the SIMD table builder (== the scalar one) and the SIMD
+// kernel on every supported target and several thread counts against
 // ReferenceGemmI8, including tiny/tail shapes and the int16 accumulator worst
-// cases (all weights +-1, all activations -128 or 127, K = 65536).
+// cases (all weights +-1, all activations -128 or 127, K = 65537). Shared
+// drivers: lut_test_util.h.
 #include "baselines/tl2/tl2.h"
 
 #include <cstdint>
 #include <string>
 #include <vector>
 
+#include "baselines/tl1/lut_test_util.h"
 #include "gtest/gtest.h"
 #include "rsr/matrix.h"
-#include "rsr/quant.h"
-#include "rsr/reference.h"
 #include "rsr/registry.h"
-#include "rsr/targets.h"
 
 namespace rsr {
 namespace {
@@ -39,51 +39,32 @@ TEST(Tl2Format, BitOrder) {
   EXPECT_EQ(p.neg_count[0], 0);
 }
 
+// Magnitudes are 0..13; padding rows and columns are all zero; neg_count
+// matches the sign bits.
 TEST(Tl2Format, RoundTripAndPadding) {
-  const size_t shapes[][2] = {{1, 1},  {1, 2},   {5, 7},  {17, 33},
-                              {64, 24}, {65, 25}, {130, 49}, {3, 1000}};
-  for (const auto& s : shapes) {
-    for (int binary = 0; binary < 2; ++binary) {
-      const TernaryMatrix w = binary ? RandomBinary(s[0], s[1], s[0] + s[1])
-                                     : RandomTernary(s[0], s[1], s[0] * s[1]);
-      const Tl2Packed p = PackTl2(w);
-      const std::vector<int8_t> back = UnpackTl2(p);
-      ASSERT_EQ(back.size(), w.values().size());
-      for (size_t i = 0; i < back.size(); ++i)
-        ASSERT_EQ(back[i], w.values()[i]) << s[0] << "x" << s[1] << " i=" << i;
-      // Magnitudes are 0..13; padding rows are all zero; neg_count matches
-      // the sign bits.
-      for (size_t tile = 0; tile < p.tiles; ++tile)
-        for (size_t r = 0; r < kTlRows; ++r) {
-          const size_t row = tile * kTlRows + r;
-          int negs = 0;
-          for (size_t b = 0; b < p.blocks_per_tile; ++b) {
-            const Tl2Block& blk = p.blocks[tile * p.blocks_per_tile + b];
-            for (size_t g = 0; g < 8; ++g) {
-              const int mag = (blk.mag[g / 2][r] >> (4 * (g % 2))) & 0xF;
-              ASSERT_LE(mag, 13);
-              if (row >= s[0]) {
-                ASSERT_EQ(mag, 0);
+  lut_test::ExpectRoundTrip(
+      PackTl2, UnpackTl2,
+      [](const Tl2Packed& p, size_t m, size_t k, bool binary) {
+        for (size_t tile = 0; tile < p.tiles; ++tile)
+          for (size_t r = 0; r < kTlRows; ++r) {
+            const size_t row = tile * kTlRows + r;
+            int negs = 0;
+            for (size_t b = 0; b < p.blocks_per_tile; ++b) {
+              const Tl2Block& blk = p.blocks[tile * p.blocks_per_tile + b];
+              for (size_t g = 0; g < 8; ++g) {
+                const int mag = (blk.mag[g / 2][r] >> (4 * (g % 2))) & 0xF;
+                ASSERT_LE(mag, 13);
+                if (row >= m || 3 * (b * 8 + g) >= k) {
+                  ASSERT_EQ(mag, 0);
+                }
               }
-              if (3 * (b * 8 + g) >= s[1]) {
-                ASSERT_EQ(mag, 0);
-              }
+              negs += __builtin_popcount(blk.sign[r]);
             }
-            negs += __builtin_popcount(blk.sign[r]);
-            if (row >= s[0]) {
-                ASSERT_EQ(blk.sign[r], 0);
-              }
+            ASSERT_EQ(negs, row < m ? p.neg_count[row] : 0);  // padding: 0
+            ASSERT_TRUE(!binary || negs == 0);
           }
-          if (row < s[0]) {
-                ASSERT_EQ(negs, p.neg_count[row]);
-              }
-          if (binary) {
-                ASSERT_EQ(negs, 0);
-              }
-        }
-      EXPECT_EQ(p.blocks.bytes(), p.tiles * p.blocks_per_tile * 320);
-    }
-  }
+        EXPECT_EQ(p.blocks.bytes(), p.tiles * p.blocks_per_tile * 320);
+      });
 }
 
 TEST(Tl2Format, Table) {
@@ -108,73 +89,22 @@ TEST(Tl2Format, Table) {
   }
 }
 
-KernelOptions Threads(int threads) {
-  KernelOptions o;
-  o.threads = threads;
-  return o;
-}
+class Tl2Kernel : public lut_test::TargetTest {};
 
-class Tl2Kernel : public ::testing::Test {
- protected:
-  void TearDown() override { SetTargetBits(0); }
-};
+TEST_F(Tl2Kernel, SimdTablesMatchScalar) {
+  lut_test::ExpectSimdTablesMatchScalar<3>(
+      [](const int8_t* a, uint8_t* t) { BuildTl2Table(a[0], a[1], a[2], t); },
+      BuildTl2Tables);
+}
 
 TEST_F(Tl2Kernel, MatchesReferenceOnTinyShapes) {
-  for (const TargetInfo& target : SupportedTargets()) {
-    SetTargetBits(target.bits);
-    for (int threads : {1, 3}) {
-      auto k = CreateKernel("tl2", Threads(threads));
-      for (size_t m : {1, 2, 63, 64, 65, 130}) {
-        for (size_t kk : {1, 2, 3, 15, 16, 17, 33, 100}) {
-          for (int binary = 0; binary < 2; ++binary) {
-            const uint64_t seed = m * 1000 + kk * 10 + binary;
-            const TernaryMatrix w = binary ? RandomBinary(m, kk, seed, 0.5, 0.5f)
-                                           : RandomTernary(m, kk, seed, 1.0 / 3, 0.5f);
-            k->Prepare(w);
-            for (size_t tokens : {1, 3, 9}) {
-              const auto x = RandomActivations(tokens * kk, seed + tokens);
-              std::vector<float> y(tokens * m), ref(tokens * m);
-              k->Gemm(x, tokens, y);
-              ReferenceGemmI8(w, QuantizeActivations(x, kk, tokens), ref);
-              ASSERT_EQ(y, ref) << target.name << " threads=" << threads << " "
-                                << m << "x" << kk << " tokens=" << tokens
-                                << " binary=" << binary;
-            }
-          }
-        }
-      }
-    }
-  }
+  lut_test::ExpectMatchesReferenceOnTinyShapes("tl2");
 }
 
+// K = 65537: a zero-padded last triple.
 TEST_F(Tl2Kernel, ExactAtAccumulatorWorstCase) {
-  constexpr size_t kM = 65, kK = 65536 + 1;
-  for (int wv : {1, -1}) {
-    const TernaryMatrix w = ConstantMatrix(kM, kK, static_cast<int8_t>(wv));
-    for (int av : {-128, 127}) {
-      QuantizedActivations xq;
-      xq.cols = kK;
-      xq.tokens = 2;
-      xq.q.assign(2 * kK, static_cast<int8_t>(av));
-      for (size_t i = 0; i < kK; i += 3) xq.q[kK + i] = -128;  // token 1: mixed
-      xq.scale = {1.0f, 1.0f};
-      xq.sum = {0, 0};
-      std::vector<float> ref(2 * kM);
-      ReferenceGemmI8(w, xq, ref);
-      EXPECT_EQ(ref[0], static_cast<float>(wv * av * static_cast<int64_t>(kK)));
-      for (const TargetInfo& target : SupportedTargets()) {
-        SetTargetBits(target.bits);
-        for (int threads : {1, 2}) {
-          auto k = CreateKernel("tl2", Threads(threads));
-          k->Prepare(w);
-          std::vector<float> y(2 * kM);
-          Tl2GemmI8ForTest(*k, xq, y.data());
-          ASSERT_EQ(y, ref) << target.name << " w=" << wv << " a=" << av;
-        }
-      }
-      SetTargetBits(0);
-    }
-  }
+  lut_test::ExpectExactAtAccumulatorWorstCase("tl2", 65536 + 1, 3,
+                                              Tl2GemmI8ForTest);
 }
 
 TEST_F(Tl2Kernel, PreparedBytesIsFiveBitsPerTriple) {

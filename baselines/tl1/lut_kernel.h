@@ -1,0 +1,216 @@
+// The Kernel shared by TL1 and TL2: one class template over a small
+// format-traits struct, plus the packer, unpacker and load-time validation
+// loops that both formats walk the same way (tiles of 64 rows, blocks of 8
+// column groups). Non-Highway code: included from the HWY_ONCE part of tl1.cc
+// and tl2.cc, whose traits reach the SIMD bodies (lut-inl.h) through
+// HWY_DYNAMIC_DISPATCH.
+//
+// A Format provides:
+//   Packed, Block        Tl1Packed / Tl1Block or Tl2Packed / Tl2Block
+//   kName, kGroup        "tl1", "pair": for error messages
+//   kCols                columns per group (2 or 3)
+//   Encode(blk, r, g, w) ors the kCols weights w of group g, tile row r, into
+//                        the zeroed block (zero weights for padding)
+//   Decode(blk, r, g, i) weight i of that group
+//   Invalid(blk, r, g)   nullptr, or why the code is not one Encode writes
+//   Finish(p)            derived fields, after packing and after loading
+//   RowBias(p, row)      added to the row's raw int32 sum (TL2: neg_count)
+//   ExtraBytes(p)        prepared bytes besides the blocks
+//   BuildTables(q, K, t) all group tables of one token (SIMD, dispatched)
+//   Tiles(job)           the dispatched tile loop (lut-inl.h LutTiles)
+#pragma once
+
+#include <algorithm>
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "baselines/tl1/tl1.h"
+#include "hwy/aligned_allocator.h"
+#include "kernels/core/bytes.h"
+#include "kernels/core/parallel.h"
+#include "rsr/error.h"
+#include "rsr/kernel.h"
+
+namespace rsr::lut {
+
+// Tokens whose tables are built together: bounds the scratch to
+// 8 * groups * 32 bytes (1 MiB for TL1 at K = 8192) while each tile's weights
+// are read from DRAM once and from L2 for the other tokens.
+inline constexpr size_t kTokenBlock = 8;
+
+template <class Format>
+inline constexpr size_t kBlockCols = kTlGroupsPerBlock* Format::kCols;
+
+// Shape fields for rows x cols; the blocks are left empty.
+template <class Format>
+typename Format::Packed Shaped(size_t rows, size_t cols) {
+  typename Format::Packed p;
+  p.rows = rows;
+  p.cols = cols;
+  p.tiles = (rows + kTlRows - 1) / kTlRows;
+  p.blocks_per_tile = (cols + kBlockCols<Format> - 1) / kBlockCols<Format>;
+  return p;
+}
+
+// Calls f(block, row, r, g, col) for every group g of every block and every
+// tile row r (row = tile * 64 + r, padding rows included); col is the group's
+// first column (>= cols for padding).
+template <class Format, class Packed, class F>
+void ForEachGroup(Packed& p, const F& f) {
+  for (size_t tile = 0; tile < p.tiles; ++tile) {
+    for (size_t b = 0; b < p.blocks_per_tile; ++b) {
+      auto& blk = p.blocks[tile * p.blocks_per_tile + b];
+      for (size_t r = 0; r < kTlRows; ++r) {
+        for (size_t g = 0; g < kTlGroupsPerBlock; ++g)
+          f(blk, tile * kTlRows + r, r, g,
+            b * kBlockCols<Format> + g * Format::kCols);
+      }
+    }
+  }
+}
+
+template <class Format>
+typename Format::Packed Pack(const TernaryMatrix& w) {
+  auto p = Shaped<Format>(w.rows(), w.cols());
+  p.blocks.Resize(p.tiles * p.blocks_per_tile);
+  ForEachGroup<Format>(
+      p, [&](auto& blk, size_t row, size_t r, size_t g, size_t col) {
+        int8_t group[Format::kCols] = {};
+        for (size_t i = 0; i < Format::kCols && row < p.rows; ++i)
+          if (col + i < p.cols) group[i] = w.at(row, col + i);
+        Format::Encode(blk, r, g, group);
+      });
+  Format::Finish(p);
+  return p;
+}
+
+template <class Format>
+std::vector<int8_t> Unpack(const typename Format::Packed& p) {
+  std::vector<int8_t> out(p.rows * p.cols);
+  ForEachGroup<Format>(
+      p, [&](const auto& blk, size_t row, size_t r, size_t g, size_t col) {
+        for (size_t i = 0; i < Format::kCols && row < p.rows; ++i)
+          if (col + i < p.cols)
+            out[row * p.cols + col + i] = Format::Decode(blk, r, g, i);
+      });
+  return out;
+}
+
+template <class Format>
+class LutKernel final : public Kernel {
+ public:
+  using Kernel::Kernel;
+  std::string Name() const override { return Format::kName; }
+  KernelCaps Caps() const override {
+    KernelCaps c;
+    c.int8_activations = true;
+    c.simd = true;
+    c.native_gemm = true;  // one weight pass per kTokenBlock tokens
+    return c;
+  }
+  size_t PreparedBytes() const override {
+    return p_.blocks.bytes() + Format::ExtraBytes(p_);
+  }
+
+  // Each chunk of tiles (one per thread) builds its own tables for the
+  // tokens of a block and then runs its tiles: no serial table phase, and no
+  // thread reads tables another core wrote, for one extra table build per
+  // extra thread (~1 ns per group and token). AVX3_DL, 2 threads, median ms,
+  // one shared table built first -> per thread: 640x2560 tl1 0.0147 ->
+  // 0.0117, tl2 0.0121 -> 0.0104; 2560^2 tl1 0.0405 -> 0.0375, tl2 0.0341 ->
+  // 0.0322 (1 thread unchanged). The SIMD table build (lut-inl.h) took the
+  // 1-thread GEMV 640x2560 from 0.0257 to 0.0189 ms (tl1), 0.0227 to 0.0162
+  // (tl2); 2560^2 0.0766 -> 0.0693, 0.0664 -> 0.0601.
+  void RunI8(const QuantizedActivations& xq, float* y) const {
+    const size_t M = p_.rows, K = p_.cols;
+    if (xq.cols != K) throw Error("x", "K mismatch with the weights");
+    const size_t token_bytes =
+        p_.blocks_per_tile * kTlGroupsPerBlock * kTlTableBytes;
+    const size_t m_pad = p_.tiles * kTlRows;
+    const size_t tb = std::min(kTokenBlock, xq.tokens);
+    const size_t parts = ChunkParts(p_.tiles, threads(), 1);
+    auto tables = hwy::AllocateAligned<uint8_t>(parts * tb * token_bytes);
+    auto dots = hwy::AllocateAligned<int32_t>(tb * m_pad);
+    if (!tables || !dots)
+      throw Error("x", std::string(Format::kName) +
+                           ": cannot allocate the table scratch");
+    const float ws = weight_scale();
+    ParallelChunks(
+        p_.tiles, threads(), 1, [&](size_t b, size_t e, size_t part) {
+          uint8_t* tab = tables.get() + part * tb * token_bytes;
+          const size_t r1 = std::min(M, e * kTlRows);
+          for (size_t t0 = 0; t0 < xq.tokens; t0 += tb) {
+            const size_t nt = std::min(tb, xq.tokens - t0);
+            for (size_t t = 0; t < nt; ++t)
+              Format::BuildTables(xq.token(t0 + t), K, tab + t * token_bytes);
+            Format::Tiles({reinterpret_cast<const uint8_t*>(p_.blocks.data()),
+                           p_.blocks_per_tile, tab, nt, b, e, dots.get(),
+                           m_pad});
+            for (size_t t = 0; t < nt; ++t) {
+              const float as = xq.scale[t0 + t];
+              for (size_t r = b * kTlRows; r < r1; ++r) {
+                const int32_t dot =
+                    dots[t * m_pad + r] + Format::RowBias(p_, r);
+                y[(t0 + t) * M + r] = DequantizeDot(dot, as, ws);
+              }
+            }
+          }
+        });
+  }
+
+ protected:
+  void PrepareImpl(const TernaryMatrix& w) override { p_ = Pack<Format>(w); }
+  void GemmI8(const QuantizedActivations& xq, float* y) const override {
+    RunI8(xq, y);
+  }
+
+  // Payload: the blocks (tiles * blocks_per_tile, tile-major). The shape
+  // fields are recomputed from the shape and the derived ones by Finish (so
+  // they cannot disagree with the packed data).
+  bool Serializable() const override { return true; }
+  void SaveImpl(ByteWriter& out) const override { out.PutArray(p_.blocks); }
+  void LoadImpl(ByteReader& in, size_t rows, size_t cols) override {
+    auto p = Shaped<Format>(rows, cols);
+    const std::string name = Format::kName;
+    in.GetArray(p.blocks, p.tiles * p.blocks_per_tile,
+                (name + " blocks").c_str());
+    // As Pack writes it: valid codes, and zero weights in padding rows and
+    // in columns past K (padding groups, whole padding blocks).
+    ForEachGroup<Format>(p, [&](const auto& blk, size_t row, size_t r, size_t g,
+                                size_t col) {
+      const char* what = Format::Invalid(blk, r, g);
+      for (size_t i = 0; i < Format::kCols && !what; ++i) {
+        if ((row >= rows || col + i >= cols) && Format::Decode(blk, r, g, i))
+          what = row >= rows ? "nonzero padding row" : "nonzero padding column";
+      }
+      if (what) {
+        throw Error("file", name + ": " + what + " at row " +
+                                std::to_string(row) + ", " + Format::kGroup +
+                                " " + std::to_string(col / Format::kCols) +
+                                " (columns " + std::to_string(col) + ".." +
+                                std::to_string(col + Format::kCols - 1) + ")");
+      }
+    });
+    Format::Finish(p);
+    p_ = std::move(p);
+  }
+
+ private:
+  typename Format::Packed p_;
+};
+
+// Tl1GemmI8ForTest / Tl2GemmI8ForTest.
+template <class Format>
+void GemmI8ForTest(const Kernel& kernel, const QuantizedActivations& xq,
+                   float* y) {
+  const std::string name = Format::kName;
+  const auto* k = dynamic_cast<const LutKernel<Format>*>(&kernel);
+  if (k == nullptr) throw Error("kernel", "not a " + name + " kernel");
+  if (!k->prepared()) throw Error("kernel", name + ": Prepare() not called");
+  k->RunI8(xq, y);
+}
+
+}  // namespace rsr::lut

@@ -1,0 +1,156 @@
+// Test helpers shared by tl1_test.cc and tl2_test.cc: TL1 and TL2 differ in
+// the packed format, not in how the kernel and its table builder are driven.
+// Every helper runs each compiled target this CPU supports and compares with
+// == (exact int8 path).
+#pragma once
+
+#include <algorithm>
+#include <cstddef>
+#include <cstdint>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "gtest/gtest.h"
+#include "rsr/kernel.h"
+#include "rsr/matrix.h"
+#include "rsr/quant.h"
+#include "rsr/reference.h"
+#include "rsr/registry.h"
+#include "rsr/targets.h"
+
+namespace rsr::lut_test {
+
+// Restores dynamic dispatch after each test (the helpers force targets).
+class TargetTest : public ::testing::Test {
+ protected:
+  void TearDown() override { SetTargetBits(0); }
+};
+
+// Pack -> unpack gives back every matrix of a shape grid around the 64-row
+// tile and the 16- and 24-column blocks (ternary and binary); then
+// check(packed, M, K, binary) tests the format's own invariants.
+template <class Pack, class Unpack, class Check>
+void ExpectRoundTrip(const Pack& pack, const Unpack& unpack,
+                     const Check& check) {
+  const size_t shapes[][2] = {{1, 1},    {1, 2},   {5, 7},   {17, 33},
+                              {64, 16},  {65, 17}, {64, 24}, {65, 25},
+                              {130, 49}, {3, 1000}};
+  for (const auto& s : shapes) {
+    for (int binary = 0; binary < 2; ++binary) {
+      SCOPED_TRACE(std::to_string(s[0]) + "x" + std::to_string(s[1]) +
+                   (binary ? " binary" : " ternary"));
+      const TernaryMatrix w = binary ? RandomBinary(s[0], s[1], s[0] + s[1])
+                                     : RandomTernary(s[0], s[1], s[0] * s[1]);
+      const auto p = pack(w);
+      const std::vector<int8_t> back = unpack(p);
+      ASSERT_TRUE(std::ranges::equal(back, w.values()));
+      check(p, s[0], s[1], binary != 0);
+      if (::testing::Test::HasFatalFailure()) return;
+    }
+  }
+}
+
+// Tiny and tail shapes (M around the 64-row tile, K around the 16/24-column
+// block), ternary and binary, 1, 3 and 9 tokens (9 > the 8-token block).
+inline void ExpectMatchesReferenceOnTinyShapes(const std::string& kernel) {
+  for (const TargetInfo& target : SupportedTargets()) {
+    SetTargetBits(target.bits);
+    for (int threads : {1, 3}) {
+      auto k = CreateKernel(kernel, {.threads = threads});
+      for (size_t m : {1, 2, 63, 64, 65, 130}) {
+        for (size_t kk : {1, 2, 3, 15, 16, 17, 33, 100}) {
+          for (int binary = 0; binary < 2; ++binary) {
+            const uint64_t seed = m * 1000 + kk * 10 + binary;
+            const TernaryMatrix w =
+                binary ? RandomBinary(m, kk, seed, 0.5, 0.5f)
+                       : RandomTernary(m, kk, seed, 1.0 / 3, 0.5f);
+            k->Prepare(w);
+            for (size_t tokens : {1, 3, 9}) {
+              const auto x = RandomActivations(tokens * kk, seed + tokens);
+              std::vector<float> y(tokens * m), ref(tokens * m);
+              k->Gemm(x, tokens, y);
+              ReferenceGemmI8(w, QuantizeActivations(x, kk, tokens), ref);
+              ASSERT_EQ(y, ref)
+                  << target.name << " threads=" << threads << " " << m << "x"
+                  << kk << " tokens=" << tokens << " binary=" << binary;
+            }
+          }
+        }
+      }
+    }
+  }
+}
+
+// The int16 accumulator worst case: all weights +1 or -1 and activations all
+// -128 or 127 (token 0) or mixed with -128 every `stride` columns (token 1),
+// at a large K; uses the kernel's int8 test hook since QuantizeActivations
+// never produces -128.
+using GemmI8Hook = void (*)(const Kernel&, const QuantizedActivations&, float*);
+inline void ExpectExactAtAccumulatorWorstCase(const std::string& kernel,
+                                              size_t K, size_t stride,
+                                              GemmI8Hook hook) {
+  constexpr size_t kM = 65;
+  for (int wv : {1, -1}) {
+    const TernaryMatrix w = ConstantMatrix(kM, K, static_cast<int8_t>(wv));
+    for (int av : {-128, 127}) {
+      QuantizedActivations xq;
+      xq.cols = K;
+      xq.tokens = 2;
+      xq.q.assign(2 * K, static_cast<int8_t>(av));
+      for (size_t i = 0; i < K; i += stride) xq.q[K + i] = -128;
+      xq.scale = {1.0f, 1.0f};
+      xq.sum = {0, 0};
+      std::vector<float> ref(2 * kM);
+      ReferenceGemmI8(w, xq, ref);
+      EXPECT_EQ(ref[0], static_cast<float>(wv * av * static_cast<int64_t>(K)));
+      for (const TargetInfo& target : SupportedTargets()) {
+        SetTargetBits(target.bits);
+        for (int threads : {1, 2}) {
+          auto k = CreateKernel(kernel, {.threads = threads});
+          k->Prepare(w);
+          std::vector<float> y(2 * kM);
+          hook(*k, xq, y.data());
+          ASSERT_EQ(y, ref) << target.name << " w=" << wv << " a=" << av;
+        }
+      }
+    }
+  }
+}
+
+// The SIMD table builder of one token (simd(q, K, tables)) against the scalar
+// builder of one group (scalar(a, table32), a = kCols activations, zero past
+// K): byte-identical for K with every tail, extreme and random activations,
+// and nothing written past the last group.
+template <size_t kCols, class Scalar, class Simd>
+void ExpectSimdTablesMatchScalar(const Scalar& scalar, const Simd& simd) {
+  constexpr size_t kGuard = 64;
+  std::mt19937 rng(7);
+  for (size_t K : {1, 2, 3, 5, 16, 17, 23, 24, 25, 47, 49, 8640}) {
+    const size_t groups = (K + 8 * kCols - 1) / (8 * kCols) * 8;
+    for (int pattern = 0; pattern < 4; ++pattern) {
+      std::vector<int8_t> q(K);         // exactly K: ASan catches reads past K
+      for (size_t i = 0; i < K; ++i) {  // -128, 127, mixed, random
+        const int8_t mixed = i % 3 == 1 ? 127 : -128;
+        const int8_t fixed[3] = {-128, 127, mixed};
+        q[i] = pattern < 3 ? fixed[pattern] : static_cast<int8_t>(rng());
+      }
+      std::vector<uint8_t> want(groups * 32 + kGuard, 0xA5);
+      for (size_t g = 0; g < groups; ++g) {
+        int8_t a[kCols] = {};
+        for (size_t i = 0; i < kCols; ++i)
+          if (kCols * g + i < K) a[i] = q[kCols * g + i];
+        scalar(a, want.data() + 32 * g);
+      }
+      for (const TargetInfo& target : SupportedTargets()) {
+        SetTargetBits(target.bits);
+        std::vector<uint8_t> got(want.size(), 0xA5);
+        simd(q.data(), K, got.data());
+        ASSERT_EQ(got, want)
+            << target.name << " K=" << K << " pattern=" << pattern;
+      }
+    }
+  }
+}
+
+}  // namespace rsr::lut_test
