@@ -16,7 +16,7 @@ namespace hn = hwy::HWY_NAMESPACE;
 
 int64_t SumInt64Impl(const int64_t* HWY_RESTRICT data, size_t n) {
   // Four streams (the four quarters of the buffer) read side by side: one
-  // sequential stream reached only 21.7 GB/s from DRAM on Zen 5 (1 thread)
+  // sequential stream reached only 21.7 GB/s from DRAM on this Zen 4 (1 thread)
   // while dense-f32, which reads 4 rows at once, pulled 27 GB/s; the hardware
   // prefetchers need several streams to fill the memory pipeline.
   const hn::ScalableTag<int64_t> d;

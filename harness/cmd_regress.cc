@@ -36,7 +36,7 @@ constexpr char kDenominator[] = "dense-f32";
 struct RegressOptions {
   std::string baseline;
   // Run-to-run spread (max/min - 1 over 5 runs of the default subset, min
-  // statistic, 2-core Zen 5 at load 9-10 from other builds): rsrpp-simd/i2s
+  // statistic, 2-core Zen 4 at load 9-10 from other builds): rsrpp-simd/i2s
   // <= 3.5%; ratios over dense-f32 at 2048x2048 5-18%, at 2560x6912 27-31%
   // (the 70 MB float denominator is DRAM-bound and feels the other core's
   // traffic); dense-naive/dense-f32 at 2560x6912 71-75%. 0.8 stays above all
