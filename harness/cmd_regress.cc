@@ -124,8 +124,8 @@ std::map<std::string, TimingStats> MeasureCase(
 // Ratios from result records (this run's or the baseline's), formed only
 // within one (shape, tokens) case: each kernel over dense-f32, rsrpp-simd
 // over i2s.
-std::map<std::string, RatioValue> Ratios(const std::vector<nlohmann::json>& records,
-                                         const std::string& statistic) {
+std::map<std::string, RatioValue> Ratios(
+    const std::vector<nlohmann::json>& records, const std::string& statistic) {
   const std::string field = statistic + "_ms";
   std::map<std::string, double> t;  // "kernel|m|k|n" -> ms
   auto key = [](const std::string& kn, size_t m, size_t k, size_t n) {
@@ -144,8 +144,8 @@ std::map<std::string, RatioValue> Ratios(const std::vector<nlohmann::json>& reco
     auto add = [&](const std::string& den) {
       const auto it = t.find(key(den, m, k, n));
       if (it == t.end() || !(it->second > 0)) return;
-      out[RatioKey(kn, den, Shape{m, k}, n)] = {kn, den, m, k, n,
-                                                t.at(key(kn, m, k, n)) / it->second};
+      out[RatioKey(kn, den, Shape{m, k}, n)] = {
+          kn, den, m, k, n, t.at(key(kn, m, k, n)) / it->second};
     };
     if (kn != kDenominator) add(kDenominator);
     if (kn == "rsrpp-simd") add("i2s");
@@ -171,7 +171,8 @@ int RunRegress(const RegressOptions& o) {
                  "machine whose baseline it checks.\n");
     return o.report_only ? 0 : 2;
   }
-  if (o.baseline.empty()) throw Error("baseline", "--baseline PATH is required");
+  if (o.baseline.empty())
+    throw Error("baseline", "--baseline PATH is required");
   if (!(o.threshold > 0)) throw Error("threshold", "must be > 0");
   if (o.rounds == 0) throw Error("rounds", "must be >= 1");
 
@@ -191,7 +192,8 @@ int RunRegress(const RegressOptions& o) {
     throw Error("kernels", std::string("must include ") + kDenominator +
                                " (the denominator of every ratio)");
   if (!o.slowdown_kernel.empty() &&
-      std::find(kernels.begin(), kernels.end(), o.slowdown_kernel) == kernels.end())
+      std::find(kernels.begin(), kernels.end(), o.slowdown_kernel) ==
+          kernels.end())
     throw Error("slowdown-kernel", o.slowdown_kernel + " is not measured");
 
   const MachineInfo machine = GetMachineInfo();
@@ -199,13 +201,16 @@ int RunRegress(const RegressOptions& o) {
   const std::string target = CurrentTargetName();
   std::printf("regress: machine %s, target %s, load %.2f, 1 thread%s\n",
               machine.id.c_str(), target.c_str(), machine.load_average,
-              o.slowdown > 0 ? (", TEST SLOWDOWN x" + std::to_string(1 + o.slowdown) +
-                                " on " + o.slowdown_kernel).c_str()
-                             : "");
+              o.slowdown > 0
+                  ? (", TEST SLOWDOWN x" + std::to_string(1 + o.slowdown) +
+                     " on " + o.slowdown_kernel)
+                        .c_str()
+                  : "");
   if (machine.load_average > machine.cores)
-    std::printf("regress: warning: load %.2f exceeds %d cores; ratios are "
-                "noisier than usual\n",
-                machine.load_average, machine.cores);
+    std::printf(
+        "regress: warning: load %.2f exceeds %d cores; ratios are "
+        "noisier than usual\n",
+        machine.load_average, machine.cores);
 
   // Measure; ratios are formed only within one (shape, tokens) case.
   const auto shapes = ParseShapes(o.shapes);
@@ -218,10 +223,15 @@ int RunRegress(const RegressOptions& o) {
       Progress(++done, total, s.ToString() + " N=" + std::to_string(n));
       const auto t = MeasureCase(kernels, s, n, o);
       for (const auto& [name, st] : t)
-        records.push_back({{"kernel", name}, {"target", target}, {"m", s.m},
-                           {"k", s.k}, {"tokens", n}, {"threads", 1},
+        records.push_back({{"kernel", name},
+                           {"target", target},
+                           {"m", s.m},
+                           {"k", s.k},
+                           {"tokens", n},
+                           {"threads", 1},
                            {"median_ms", st.median_s * 1e3},
-                           {"min_ms", st.min_s * 1e3}, {"max_ms", st.max_s * 1e3},
+                           {"min_ms", st.min_s * 1e3},
+                           {"max_ms", st.max_s * 1e3},
                            {"reps", st.reps}});
     }
   const auto ratios = Ratios(records, o.statistic);
@@ -229,14 +239,18 @@ int RunRegress(const RegressOptions& o) {
   if (o.update) {
     nlohmann::json doc = ToDocument(records);
     doc["context"]["target_best"] = target;
-    doc["config"] = {{"kernels", o.kernels}, {"shapes", o.shapes},
-                     {"tokens", o.tokens}, {"threads", 1},
-                     {"min_time", o.min_time}, {"rounds", o.rounds},
+    doc["config"] = {{"kernels", o.kernels},    {"shapes", o.shapes},
+                     {"tokens", o.tokens},      {"threads", 1},
+                     {"min_time", o.min_time},  {"rounds", o.rounds},
                      {"statistic", o.statistic}};
     nlohmann::json r = nlohmann::json::object();
     for (const auto& [key, v] : ratios)
-      r[key] = {{"numerator", v.numerator}, {"denominator", v.denominator},
-                {"m", v.m}, {"k", v.k}, {"tokens", v.tokens}, {"ratio", v.value}};
+      r[key] = {{"numerator", v.numerator},
+                {"denominator", v.denominator},
+                {"m", v.m},
+                {"k", v.k},
+                {"tokens", v.tokens},
+                {"ratio", v.value}};
     doc["ratios"] = r;
     const auto parent = std::filesystem::path(o.baseline).parent_path();
     if (!parent.empty()) std::filesystem::create_directories(parent);
@@ -282,15 +296,17 @@ int RunRegress(const RegressOptions& o) {
     const bool bad = change > o.threshold;
     ++compared;
     worse += bad;
-    std::printf("%-40s %10.4f %10.4f %+7.1f%%  %s\n", key.c_str(), b, v.value,
-                100 * change,
-                bad ? "REGRESSION" : (change < -o.threshold ? "improved" : "ok"));
+    std::printf(
+        "%-40s %10.4f %10.4f %+7.1f%%  %s\n", key.c_str(), b, v.value,
+        100 * change,
+        bad ? "REGRESSION" : (change < -o.threshold ? "improved" : "ok"));
   }
   for (const auto& [key, b] : base_ratios)
     if (!ratios.count(key))
-      std::printf("%-40s %10.4f %10s %8s  skipped: not measured (kernel "
-                  "missing or not selected)\n",
-                  key.c_str(), b, "-", "-");
+      std::printf(
+          "%-40s %10.4f %10s %8s  skipped: not measured (kernel "
+          "missing or not selected)\n",
+          key.c_str(), b, "-", "-");
   std::printf("regress: %zu ratios compared, %zu worse than +%.0f%%%s\n",
               compared, worse, 100 * o.threshold,
               o.report_only ? " (report only)" : "");
@@ -330,7 +346,8 @@ void AddRegressCommand(CLI::App& app, CommandResult& action) {
       ->capture_default_str();
   cmd->add_option("--tokens", o->tokens, "tokens N per call, comma list")
       ->capture_default_str();
-  cmd->add_option("--min-time", o->min_time, "timed seconds per kernel and case")
+  cmd->add_option("--min-time", o->min_time,
+                  "timed seconds per kernel and case")
       ->check(CLI::Range(0.0, 60.0))
       ->capture_default_str();
   cmd->add_option("--rounds", o->rounds, "interleaved timing rounds")
