@@ -7,6 +7,7 @@
 #include "harness/bandwidth.h"
 #include "harness/cli.h"
 #include "harness/report.h"
+#include "harness/shapes.h"
 #include "rsr/error.h"
 
 namespace rsr::harness {
@@ -16,7 +17,7 @@ struct BandwidthFlags {
   std::string threads = "1,2";
   size_t l2_kib = 1024;
   size_t l3_mib = 16;
-  size_t dram_mib = 512;
+  std::string dram_mib = "512";
   size_t reps = 9;
   double min_sample_ms = 5;
   std::string format = "table";
@@ -74,8 +75,9 @@ void AddBandwidthCommand(CLI::App& app, CommandResult& action) {
   cmd->add_option("--l3-mib", f->l3_mib, "L3-resident buffer, MiB (0 = skip)")
       ->capture_default_str();
   cmd->add_option("--dram-mib", f->dram_mib,
-                  "DRAM buffer, MiB (0 = skip; >= 512 recommended, at least "
-                  "several times the L3)")
+                  "DRAM buffers, MiB, comma list (0 = skip; >= 512 recommended, "
+                  "several times the L3; add a kernel's own size, e.g. 64, for "
+                  "its roofline: buffers 1-4x the L3 partly stay in it)")
       ->capture_default_str();
   cmd->add_option("--reps", f->reps, "samples per case; the median is reported")
       ->capture_default_str();
@@ -98,14 +100,17 @@ void AddBandwidthCommand(CLI::App& app, CommandResult& action) {
       constexpr size_t kMaxMib = size_t{1} << 20;  // 1 TiB: typo guard
       if (f->l2_kib > kMaxMib * 1024) throw Error("l2-kib", "too large");
       if (f->l3_mib > kMaxMib) throw Error("l3-mib", "too large");
-      if (f->dram_mib > kMaxMib) throw Error("dram-mib", "too large");
+      std::vector<size_t> dram;
+      if (f->dram_mib != "0") dram = ParseList(f->dram_mib, "dram-mib");
+      for (size_t mib : dram)
+        if (mib > kMaxMib) throw Error("dram-mib", "too large");
       std::vector<BandwidthCase> cases;
       for (size_t t : threads) {
         if (t > 1024) throw Error("threads", "at most 1024");
         const int th = static_cast<int>(t);
         if (f->l2_kib) cases.push_back({"L2", f->l2_kib << 10, th});
         if (f->l3_mib) cases.push_back({"L3", f->l3_mib << 20, th});
-        if (f->dram_mib) cases.push_back({"DRAM", f->dram_mib << 20, th});
+        for (size_t mib : dram) cases.push_back({"DRAM", mib << 20, th});
       }
       if (cases.empty())
         throw Error("dram-mib", "every size is 0: nothing to do");

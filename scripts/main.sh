@@ -3,9 +3,10 @@
 # every kernel against the reference, runs the default comparison on this
 # machine and writes results/<machine-id>/ and plots/<machine-id>/.
 #
-# Default comparison (about 10 minutes on 2 cores):
+# Default comparison (2-4 minutes on an idle 2-core Zen 4):
 #   verify    every kernel x every SIMD target against the reference
-#   bandwidth read-bandwidth roofline, 1 and 2 threads (L2, L3, 512 MiB DRAM)
+#   bandwidth read-bandwidth roofline, 1 and 2 threads (L2, L3, DRAM at 64 MiB --
+#             the size of a 16384^2 I2_S matrix, partly L3-served -- and 512 MiB)
 #   run       all kernels, square 2^10..2^15 and BitNet-2B shapes, 1 token,
 #             1 and 2 threads; scalar kernels (dense-naive, rsr, rsrpp) only up
 #             to 8192^2 (--slow-max-weights 2^26), where they take ~1 s a call
@@ -40,7 +41,7 @@ if [[ "${RSR_QUICK:-0}" == 1 ]]; then
   paper_sizes=2048; dram=128
 else
   square=square; models=bitnet-2b; tok_shapes=2560x2560,6912x2560
-  paper_sizes=2048,4096; dram=512
+  paper_sizes=2048,4096; dram=64,512
 fi
 
 echo "== verify: every kernel x every target against the reference ==" >&2
