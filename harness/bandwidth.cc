@@ -8,6 +8,7 @@
 #define HWY_TARGET_INCLUDE "harness/bandwidth.cc"
 #include "hwy/foreach_target.h"  // IWYU pragma: keep
 #include "hwy/highway.h"
+#include "kernels/core/prefetch.h"
 
 HWY_BEFORE_NAMESPACE();
 namespace rsr::harness {
@@ -32,13 +33,13 @@ int64_t SumInt64Impl(const int64_t* HWY_RESTRICT data, size_t n) {
   // 512 MiB: 1 thread 24.3-24.7 -> 25.9-29.4, 2 threads 30-32 -> 33-34;
   // 64 MiB: 1 thread 25.6-26.0 -> 31.8-33.9 (1 KiB or 8 KiB ahead: no
   // better). The kernels that stream weights (i2s) prefetch the same way.
-  constexpr size_t kAhead = 4096 / sizeof(int64_t);
+  constexpr size_t kAhead = kPageBytes / sizeof(int64_t);
   for (size_t i = 0; i < q; i += N) {
     if (i % 8 == 0 && i + kAhead < q) {  // once per 64-byte line
-      __builtin_prefetch(s0 + i + kAhead, 0, 2);
-      __builtin_prefetch(s1 + i + kAhead, 0, 2);
-      __builtin_prefetch(s2 + i + kAhead, 0, 2);
-      __builtin_prefetch(s3 + i + kAhead, 0, 2);
+      PrefetchL2(s0 + i + kAhead);
+      PrefetchL2(s1 + i + kAhead);
+      PrefetchL2(s2 + i + kAhead);
+      PrefetchL2(s3 + i + kAhead);
     }
     a0 = hn::Add(a0, hn::LoadU(d, s0 + i));
     a1 = hn::Add(a1, hn::LoadU(d, s1 + i));

@@ -2,23 +2,16 @@
 // the paper's naive loop (baselines/dense/paper_naive.cc): exact int results.
 #include <gtest/gtest.h>
 
-#include <random>
-
 #include "baselines/dense/dense.h"
 #include "harness/paper/paper_rsr.h"
+#include "harness/paper/reproduce.h"
 #include "rsr/error.h"
 #include "rsr/matrix.h"
 
 namespace rsr::paper {
 namespace {
 
-std::vector<int> RandomIntVector(size_t n, uint64_t seed) {
-  std::mt19937_64 rng(seed);
-  std::uniform_int_distribution<int> dist(0, 100);
-  std::vector<int> v(n);
-  for (auto& x : v) x = dist(rng);
-  return v;
-}
+using harness::RandomIntVector;
 
 // Shapes around the block size: k_eq, k_lt, k_gt, k_div and odd tails.
 TEST(PaperRsr, MatchesPaperNaiveLoop) {

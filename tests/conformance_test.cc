@@ -86,9 +86,7 @@ std::vector<Param> AllParams() {
 }
 
 std::string ParamName(const ::testing::TestParamInfo<Param>& p) {
-  std::string s = p.param.kernel + "_" + p.param.target.name;
-  std::replace_if(s.begin(), s.end(), [](char c) { return !std::isalnum(c); }, '_');
-  return s;
+  return TestName(p.param.kernel + "_" + p.param.target.name);
 }
 
 class Conformance : public ::testing::TestWithParam<Param> {

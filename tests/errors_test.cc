@@ -6,6 +6,7 @@
 #include <string>
 
 #include "rsr/rsr.h"
+#include "tests/kernel_tester.h"
 
 namespace rsr {
 namespace {
@@ -115,11 +116,7 @@ TEST_P(KernelErrors, RejectsBadCalls) {
 }
 
 INSTANTIATE_TEST_SUITE_P(AllKernels, KernelErrors, ::testing::ValuesIn(KernelNames()),
-                         [](const auto& p) {
-                           std::string s = p.param;
-                           std::replace(s.begin(), s.end(), '-', '_');
-                           return s;
-                         });
+                         [](const auto& p) { return testing::TestName(p.param); });
 
 }  // namespace
 }  // namespace rsr

@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <cctype>
 #include <cmath>
 #include <random>
 #include <sstream>
@@ -111,6 +112,12 @@ void KernelTester::Test() const {
   EXPECT_TRUE(std::equal(y.begin(), y.end(), y2.begin(),
                          [](float a, float b) { return a == b || (a != a && b != b); }))
       << "repeated call differs";
+}
+
+std::string TestName(std::string text) {
+  for (char& c : text)
+    if (!std::isalnum(static_cast<unsigned char>(c))) c = '_';
+  return text;
 }
 
 }  // namespace rsr::testing

@@ -12,6 +12,10 @@
 
 namespace rsr::testing {
 
+// A gtest parameter name from free text ("rsrpp-simd_AVX3_DL" ->
+// "rsrpp_simd_AVX3_DL"): every non-alphanumeric character becomes '_'.
+std::string TestName(std::string text);
+
 enum class Weights { kTernary, kBinary, kAllPlus, kAllMinus, kAllZero, kSparse };
 enum class Inputs { kUniform, kGrid, kAllMax, kAllMin, kZero, kOutlier };
 

@@ -8,6 +8,7 @@
 #include <random>
 
 #include "rsr/rsr.h"
+#include "tests/kernel_tester.h"
 
 namespace rsr {
 namespace {
@@ -125,11 +126,7 @@ TEST(SerializeErrors, NotPreparedOrMissingFile) {
 
 INSTANTIATE_TEST_SUITE_P(AllSerializable, Serialize,
                          ::testing::ValuesIn(SerializableKernels()),
-                         [](const auto& p) {
-                           std::string s = p.param;
-                           std::replace(s.begin(), s.end(), '-', '_');
-                           return s;
-                         });
+                         [](const auto& p) { return testing::TestName(p.param); });
 
 }  // namespace
 }  // namespace rsr

@@ -15,6 +15,7 @@
 
 #include "kernels/core/aligned.h"
 #include "kernels/core/parallel.h"
+#include "kernels/core/prefetch.h"
 
 HWY_BEFORE_NAMESPACE();
 namespace rsr {
@@ -30,11 +31,11 @@ void DenseF32Rows(const float* HWY_RESTRICT w, size_t stride, size_t M,
   const size_t N = hn::Lanes(d);
   const size_t k_vec = K / N * N;
   // One 4 KiB page ahead on each row stream, into L2 (the hardware
-  // prefetchers stop at page boundaries; see harness/bandwidth.cc). AVX3_DL,
+  // prefetchers stop at page boundaries; see kernels/core/prefetch.h). AVX3_DL,
   // 1 thread, idle, min ms without -> with: 2560^2 0.63-0.72 -> 0.53-0.57,
   // 8192^2 10.26-10.31 -> 9.94-10.14, 16384^2 37.6-38.6 -> 39.0-39.4 (1 GiB
   // from DRAM: within 3%, kept for the gains from cache).
-  constexpr size_t kAhead = 4096 / sizeof(float);
+  constexpr size_t kAhead = kPageBytes / sizeof(float);
   for (size_t r = r0; r < r1; r += 4) {
     const size_t nr = std::min<size_t>(4, r1 - r);
     const float* w0 = w + r * stride;
@@ -47,10 +48,10 @@ void DenseF32Rows(const float* HWY_RESTRICT w, size_t stride, size_t M,
            a3 = hn::Zero(d);
       for (size_t k = 0; k < k_vec; k += N) {
         if (k + kAhead < k_vec) {
-          __builtin_prefetch(w0 + k + kAhead, 0, 2);
-          __builtin_prefetch(w1 + k + kAhead, 0, 2);
-          __builtin_prefetch(w2 + k + kAhead, 0, 2);
-          __builtin_prefetch(w3 + k + kAhead, 0, 2);
+          PrefetchL2(w0 + k + kAhead);
+          PrefetchL2(w1 + k + kAhead);
+          PrefetchL2(w2 + k + kAhead);
+          PrefetchL2(w3 + k + kAhead);
         }
         const auto xv = hn::LoadU(d, xt + k);
         a0 = hn::MulAdd(hn::Load(d, w0 + k), xv, a0);

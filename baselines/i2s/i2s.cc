@@ -28,6 +28,7 @@
 #include <cstring>
 
 #include "baselines/i2s/i2s_format.h"
+#include "kernels/core/prefetch.h"
 #include "rsr/quant.h"
 
 // Highway 1.0.3's AVX3_DL attribute lacks avx512vnni (TOOLCHAIN.md); every
@@ -247,10 +248,6 @@ struct Engine {
 // 4.7 -> 1.9-2.8; DRAM-noisy). Tried and not better within the noise: 2 or
 // 4 tiles ahead, the T2 hint; the T0 hint was slower (8192^2 0.42-0.61), and
 // 2 KiB ahead inside the row (into the next row's lines) lost 7% at 16384^2.
-HWY_INLINE void PrefetchL2(const uint8_t* p) {
-  __builtin_prefetch(p, /*rw=*/0, /*locality=*/2);
-}
-
 // raw[i][j] = sum over the row of codes(rows[i]) * toks[j] (scratch layout);
 // next[i] is prefetched alongside rows[i].
 template <size_t R, size_t T>

@@ -38,6 +38,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "kernels/core/prefetch.h"
+
 namespace rsr {
 // One call of the dispatched tile loop (Tl1Tiles / Tl2Tiles): see LutTiles.
 struct LutTileJob {
@@ -150,7 +152,7 @@ HWY_NOINLINE void LutTiles(const LutTileJob& job) {
 
   // Software prefetch 16 KiB ahead (into L2) during the first pass over a
   // tile: the tile is one sequential stream and the hardware prefetchers
-  // stop at 4 KiB pages (harness/bandwidth.cc). AVX3_DL, 1 thread, idle,
+  // stop at 4 KiB pages (kernels/core/prefetch.h). AVX3_DL, 1 thread, idle,
   // min ms at 16384^2, none / 4 / 8 / 16 KiB ahead: tl2 4.28 / 2.85-3.01 /
   // 2.60-2.74 / 2.64-2.66, tl1 5.06 / 3.33-3.48 / 3.17-3.31 / 3.07-3.16;
   // from cache (2560^2) no change.
@@ -174,7 +176,7 @@ HWY_NOINLINE void LutTiles(const LutTileJob& job) {
             const uint8_t* blk = w_tile + b * block_bytes;
             if (t == 0 && s == 0 && blk + kAhead + block_bytes <= w_end) {
               for (size_t l = 0; l < block_bytes; l += 64)
-                __builtin_prefetch(blk + kAhead + l, 0, 2);
+                PrefetchL2(blk + kAhead + l);
             }
             const uint8_t* tab = tab_token + b * kGroupsPerBlock * kTable;
             auto sign = hn::Zero(di8);

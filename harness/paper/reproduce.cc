@@ -79,14 +79,6 @@ int NearestPaperK(size_t n) {
   return k;
 }
 
-std::vector<int> RandomIntVector(size_t n, uint64_t seed) {
-  std::mt19937_64 rng(seed);
-  std::uniform_int_distribution<int> dist(0, 100);
-  std::vector<int> v(n);
-  for (auto& x : v) x = dist(rng);
-  return v;
-}
-
 void Note(json& doc, const std::string& text) {
   std::fprintf(stderr, "[paper] note: %s\n", text.c_str());
   doc["notes"].push_back(text);
@@ -193,6 +185,14 @@ json KernelMemory(const Kernel& kernel, size_t n) {
 }
 
 }  // namespace
+
+std::vector<int> RandomIntVector(size_t n, uint64_t seed) {
+  std::mt19937_64 rng(seed);
+  std::uniform_int_distribution<int> dist(0, 100);
+  std::vector<int> v(n);
+  for (auto& x : v) x = dist(rng);
+  return v;
+}
 
 PaperFigures PaperFiguresFor(size_t n) {
   for (const auto& f : kPaperFigures)

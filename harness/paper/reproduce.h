@@ -37,6 +37,9 @@ struct PaperFigures {
 };
 PaperFigures PaperFiguresFor(size_t n);
 
+// The paper's input vector: n ints uniform in [0, 100], seeded.
+std::vector<int> RandomIntVector(size_t n, uint64_t seed);
+
 // Runs the selected tables; progress on stderr. Returns the JSON document
 // {"context", "conditions", "faithful", "modern", "memory_paper",
 //  "memory_kernels", "notes"}. Throws rsr::Error for bad options.
