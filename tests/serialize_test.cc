@@ -27,7 +27,7 @@ std::vector<std::string> SerializableKernels() {
   return out;
 }
 
-// Header offsets (kernels/core/serialize.cc, FileHeader).
+// Header offsets (library/serialize.cc, FileHeader).
 constexpr size_t kHeaderBytes = 104;
 constexpr size_t kHeaderChecksumAt = 96;
 constexpr size_t kPayloadChecksumAt = 88;

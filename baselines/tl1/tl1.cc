@@ -6,7 +6,7 @@
 // clang-format off
 #include "hwy/foreach_target.h"  // IWYU pragma: keep
 #include "hwy/highway.h"
-#include "baselines/tl1/lut-inl.h"
+#include "baselines/lut/lut-inl.h"
 // clang-format on
 
 HWY_BEFORE_NAMESPACE();
@@ -27,7 +27,7 @@ HWY_AFTER_NAMESPACE();
 #if HWY_ONCE
 #include "baselines/tl1/tl1.h"
 
-#include "baselines/tl1/lut_kernel.h"
+#include "baselines/lut/lut_kernel.h"
 
 namespace rsr {
 HWY_EXPORT(Tl1Tiles);

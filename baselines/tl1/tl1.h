@@ -4,8 +4,9 @@
 // Weights are cut into pairs of columns (w0, w1) -> index 3*w0 + w1 + 4
 // (0..8). Per activation pair (a0, a1) a 16-slot int16 table holds
 // (-a0-a1, -a0, -a0+a1, -a1, 0, a1, a0-a1, a0, a0+a1, 0 x 7); it is stored as
-// a low-byte plane and a high-byte plane of 16 bytes each so that one byte
-// shuffle (pshufb / tbl) looks up a whole vector of rows at once.
+// two 16-byte planes, v & 63 and v >> 6 (baselines/lut/lut-inl.h), so that one
+// byte shuffle (pshufb / vpermb / tbl) per plane looks up a whole vector of
+// rows at once.
 //
 // Layout: rows in tiles of kTlRows = 64; for each tile, the column pairs in
 // blocks of 8 (Tl1Block), tile-major then block. Any M and K: M is padded
@@ -18,16 +19,13 @@
 #include <memory>
 #include <vector>
 
+#include "baselines/lut/lut_format.h"
 #include "kernels/core/aligned.h"
 #include "rsr/kernel.h"
 #include "rsr/matrix.h"
 #include "rsr/quant.h"
 
 namespace rsr {
-
-inline constexpr size_t kTlRows = 64;           // rows per tile (one zmm)
-inline constexpr size_t kTlGroupsPerBlock = 8;  // column groups per block
-inline constexpr size_t kTlTableBytes = 32;     // 16 low + 16 high bytes
 
 // 64 rows x 8 column pairs (16 columns).
 // Bit order: idx[p][r] bits 3:0 = index of pair 2p for row r of the tile,
@@ -49,7 +47,7 @@ struct Tl1Packed {
 Tl1Packed PackTl1(const TernaryMatrix& w);
 std::vector<int8_t> UnpackTl1(const Tl1Packed& p);
 
-// One activation pair's table: lo[16] then hi[16] (little-endian int16 split).
+// One activation pair's table: lo[16] = v & 63, then hi[16] = int8(v >> 6).
 void BuildTl1Table(int8_t a0, int8_t a1, uint8_t* table32);
 // All tables of one token q[0..K) on the current SIMD target (what the kernel
 // uses): ceil(K / 16) * 8 pairs of 32 bytes, activations past K taken as 0;

@@ -1,12 +1,12 @@
 // tl2: TL2 lookup-table GEMV/GEMM (format in tl2.h; SIMD bodies and the
-// Kernel shared with TL1 in baselines/tl1/lut-inl.h and lut_kernel.h).
+// Kernel shared with TL1 in baselines/lut/lut-inl.h and lut_kernel.h).
 #undef HWY_TARGET_INCLUDE
 #define HWY_TARGET_INCLUDE "baselines/tl2/tl2.cc"
 // foreach_target.h must come first (it re-includes this file per target).
 // clang-format off
 #include "hwy/foreach_target.h"  // IWYU pragma: keep
 #include "hwy/highway.h"
-#include "baselines/tl1/lut-inl.h"
+#include "baselines/lut/lut-inl.h"
 // clang-format on
 
 HWY_BEFORE_NAMESPACE();
@@ -27,7 +27,7 @@ HWY_AFTER_NAMESPACE();
 #if HWY_ONCE
 #include "baselines/tl2/tl2.h"
 
-#include "baselines/tl1/lut_kernel.h"
+#include "baselines/lut/lut_kernel.h"
 
 namespace rsr {
 HWY_EXPORT(Tl2Tiles);

@@ -6,9 +6,10 @@
 // -13..13, stored as the 4-bit magnitude |v| plus a sign bit (v < 0). Per
 // activation triple (a0, a1, a2) a 16-slot int16 table holds slot 0 = 0 and
 // slots 1..13 = c0*a0 + c1*a1 + c2*a2 for the balanced-ternary digits of the
-// slot (slot = 9*c0 + 3*c1 + c2), slots 14, 15 = 0; stored as low-byte and
-// high-byte planes. The sign is applied branch-free as an xor with m = 0/-1
-// (giving ~v = -v-1) plus a per-row count of negative triples (neg_count).
+// slot (slot = 9*c0 + 3*c1 + c2), slots 14, 15 = 0; stored as the planes
+// v & 63 and v >> 6 (baselines/lut/lut-inl.h). The sign is applied branch-free
+// as an xor with m = 0/-1 (giving ~v = -v-1) plus a per-row count of negative
+// triples (neg_count).
 //
 // Layout: rows in tiles of kTlRows = 64; for each tile, the triples in blocks
 // of 8 (Tl2Block), tile-major then block. Any M and K: M is padded with zero
@@ -21,7 +22,7 @@
 #include <memory>
 #include <vector>
 
-#include "baselines/tl1/tl1.h"  // kTlRows, kTlGroupsPerBlock, kTlTableBytes
+#include "baselines/lut/lut_format.h"
 #include "kernels/core/aligned.h"
 #include "rsr/kernel.h"
 #include "rsr/matrix.h"
@@ -52,7 +53,7 @@ struct Tl2Packed {
 Tl2Packed PackTl2(const TernaryMatrix& w);
 std::vector<int8_t> UnpackTl2(const Tl2Packed& p);
 
-// One activation triple's table: lo[16] then hi[16] (little-endian int16).
+// One activation triple's table: lo[16] = v & 63, then hi[16] = int8(v >> 6).
 void BuildTl2Table(int8_t a0, int8_t a1, int8_t a2, uint8_t* table32);
 // All tables of one token q[0..K) on the current SIMD target (what the kernel
 // uses): ceil(K / 24) * 8 triples of 32 bytes, activations past K taken as 0;

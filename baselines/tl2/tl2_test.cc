@@ -10,7 +10,7 @@
 #include <string>
 #include <vector>
 
-#include "baselines/tl1/lut_test_util.h"
+#include "tests/lut_test_util.h"
 #include "gtest/gtest.h"
 #include "rsr/matrix.h"
 #include "rsr/registry.h"

@@ -1,6 +1,6 @@
 // Names -> kernel factories. Tests, the benchmark suite and rsr-bench iterate
 // over this list, so a new kernel is one folder plus one line in
-// kernels/core/registry.cc.
+// library/registry.cc.
 #pragma once
 
 #include <memory>

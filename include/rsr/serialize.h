@@ -4,7 +4,7 @@
 // never a crash, a hang or an out-of-bounds read.
 //
 // File layout (little-endian; version 1):
-//   FileHeader (104 bytes, kernels/core/serialize.cc) | payload (kernel-specific, length-prefixed
+//   FileHeader (104 bytes, library/serialize.cc) | payload (kernel-specific, length-prefixed
 //   arrays) . The header carries FNV-1a-64 checksums of itself and of the
 //   payload; beyond the checksums, every kernel re-validates its structure
 //   (value ranges, permutation bijection, segment bounds, sizes vs shape), so

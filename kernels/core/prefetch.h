@@ -2,7 +2,7 @@
 // prefetchers stop at 4 KiB page boundaries, so a stream that crosses pages
 // (every I2_S row of K = 16384 is exactly one page) restarts cold at each one
 // unless the kernel asks for lines ahead itself. Measurements per kernel: in
-// baselines/i2s/i2s.cc, baselines/tl1/lut-inl.h, baselines/dense/dense_f32.cc
+// baselines/i2s/i2s.cc, baselines/lut/lut-inl.h, baselines/dense/dense_f32.cc
 // and harness/bandwidth.cc (the probe prefetches the same way, so the
 // roofline is what a prefetching kernel can reach).
 #pragma once

@@ -27,7 +27,7 @@
 #include <utility>
 #include <vector>
 
-#include "baselines/tl1/tl1.h"
+#include "baselines/lut/lut_format.h"
 #include "hwy/aligned_allocator.h"
 #include "kernels/core/bytes.h"
 #include "kernels/core/parallel.h"

@@ -8,16 +8,19 @@
 // group, high nibble = odd group); TL2 adds a 64-byte sign plane (byte r =
 // the 8 groups' sign bits of row r, first group in bit 7).
 //
+// A group's table holds 16 int16 values v (tl1.h / tl2.h say which), stored
+// as two byte planes: lo = v & 63 and hi = int8(v >> 6), so v = lo + 64 * hi.
 // Per group and vector of N rows (N = 64 on AVX-512, 32 on AVX2, 16 on
 // SSE4/NEON; narrower targets make 64/N passes over the tile):
-//   lo = TableLookupBytes(table_lo, idx), hi = TableLookupBytes(table_hi, idx)
-//   (TL2) m = 0 or -1 per row from the sign plane; lo ^= m, hi ^= m, i.e. the
-//         int16 value becomes ~v = -v - 1; the +1 per negative group is a
-//         per-row constant added at the end (neg_count)
-//   acc16 += ZipLower/ZipUpper(lo, hi)     (bytes -> int16 values)
-// int16 accumulators are widened to int32 every 64 groups: |table entry| is at
-// most 2*128 = 256 (TL1) or 3*128 + 1 = 385 (TL2, with the ~), and
-// 64 * 385 = 24640 < 32767, so every int16 partial sum is exact.
+//   lo = Lookup(table_lo, idx), hi = Lookup(table_hi, idx)
+//   (TL2) negative groups: lo = 63 - lo, hi = -1 - hi (i.e. v -> ~v = -v - 1;
+//         the +1 per negative group is the per-row neg_count added at the end)
+//   lo_acc += lo (u8, at most 4 groups of <= 63), hi_acc += hi (int8, at most
+//   16 groups), both widened into int16 sums of even and odd rows.
+// int16 sums are widened to int32 every 64 groups: |v| <= 2*128 = 256 (TL1)
+// or 3*128 + 1 = 385 (TL2, with the ~), and 64 * 385 = 24640 < 32767, so
+// every int16 partial sum is exact. The even/odd int16 split is undone when
+// the int32 sums are stored to rows.
 //
 // What limits it (AVX3_DL, Zen 4 class, 1 thread): the vector ALU. Per block
 // of 8 groups x 64 rows TL2 issues ~60 zmm ALU ops (16 vpermb, 8 vptestmb,
@@ -26,54 +29,15 @@
 // per cycle at 2.6 GHz, near the 2 zmm ops per cycle issue limit. Removing
 // the sign ops (a wrong-answer timing experiment) took 4096^2 from 0.160 to
 // 0.127 ms, but 16384^2 (DRAM) only from ~2.9 to ~2.8 ms.
-//
-// The lane order of ZipLower/ZipUpper differs between targets (per 128-bit
-// block on x86/NEON, whole vector on SVE); instead of baking one order into
-// the packed format, each call probes it by zipping Iota with zero and
-// scatters the int32 sums back to rows with that permutation.
 
-// Target-independent part (normal include guard).
-#ifndef RSR_BASELINES_TL1_LUT_COMMON_H_
-#define RSR_BASELINES_TL1_LUT_COMMON_H_
-#include <stddef.h>
-#include <stdint.h>
-
+#include "baselines/lut/lut_format.h"
 #include "kernels/core/prefetch.h"
 
-namespace rsr {
-// One call of the dispatched tile loop (Tl1Tiles / Tl2Tiles): see LutTiles.
-struct LutTileJob {
-  const uint8_t* packed;
-  size_t blocks_per_tile;
-  const uint8_t* tables;
-  size_t tokens;
-  size_t tile_begin, tile_end;
-  int32_t* dots;
-  size_t dot_stride;
-};
-
-// Balanced-ternary digit i (0 = most significant) of v written with n digits:
-// TL2's v = 9*w0 + 3*w1 + w2 has the digits (w0, w1, w2).
-constexpr int TernaryDigit(int v, size_t i, size_t n) {
-  int d = 0;
-  for (size_t k = n; k-- > i;) {
-    d = (v % 3 + 4) % 3 - 1;  // v - d is a multiple of 3, d in {-1, 0, 1}
-    v = (v - d) / 3;
-  }
-  return d;
-}
-static_assert(TernaryDigit(13, 0, 3) == 1 && TernaryDigit(13, 2, 3) == 1);
-static_assert(TernaryDigit(2, 1, 3) == 1 && TernaryDigit(2, 2, 3) == -1);
-static_assert(TernaryDigit(-5, 0, 3) == -1 && TernaryDigit(-5, 1, 3) == 1 &&
-              TernaryDigit(-5, 2, 3) == 1);
-}  // namespace rsr
-#endif  // RSR_BASELINES_TL1_LUT_COMMON_H_
-
-#if defined(RSR_BASELINES_TL1_LUT_INL_H_) == defined(HWY_TARGET_TOGGLE)
-#ifdef RSR_BASELINES_TL1_LUT_INL_H_
-#undef RSR_BASELINES_TL1_LUT_INL_H_
+#if defined(RSR_BASELINES_LUT_LUT_INL_H_) == defined(HWY_TARGET_TOGGLE)
+#ifdef RSR_BASELINES_LUT_LUT_INL_H_
+#undef RSR_BASELINES_LUT_LUT_INL_H_
 #else
-#define RSR_BASELINES_TL1_LUT_INL_H_
+#define RSR_BASELINES_LUT_LUT_INL_H_
 #endif
 
 #include <stddef.h>
@@ -88,10 +52,10 @@ namespace HWY_NAMESPACE {
 namespace lut {
 namespace hn = hwy::HWY_NAMESPACE;
 
-inline constexpr size_t kRows = 64;           // rows per tile
-inline constexpr size_t kGroupsPerBlock = 8;  // groups per block
-inline constexpr size_t kTable = 32;          // bytes per group table
-inline constexpr size_t kWidenBlocks = 8;     // widen every 64 groups
+inline constexpr size_t kRows = kTlRows;
+inline constexpr size_t kGroupsPerBlock = kTlGroupsPerBlock;
+inline constexpr size_t kTable = kTlTableBytes;
+inline constexpr size_t kWidenBlocks = 8;  // widen every 64 groups
 
 #if HWY_TARGET == HWY_AVX3 || HWY_TARGET == HWY_AVX3_DL
 #define RSR_LUT_AVX3 1
