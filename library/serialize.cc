@@ -18,24 +18,25 @@ constexpr uint32_t kByteOrderMark = 0x01020304u;
 
 // Bit-exact layout of the file header; all fields little-endian.
 struct FileHeader {
-  char magic[8];            // "RSRPREP\0"
-  uint32_t version;         // kFileFormatVersion
-  uint32_t byte_order;      // 0x01020304 as written by the saver
-  char kernel[32];          // registry name, NUL-terminated
-  uint64_t rows;            // M
-  uint64_t cols;            // K
-  int32_t block_k;          // KernelOptions::k as prepared (0 = default)
-  uint8_t activations;      // ActivationType
-  uint8_t reserved0[3];     // zero
-  float weight_scale;       // s_w, finite and > 0
-  uint32_t reserved1;       // zero
-  uint64_t payload_bytes;   // exact size of what follows
+  char magic[8];              // "RSRPREP\0"
+  uint32_t version;           // kFileFormatVersion
+  uint32_t byte_order;        // 0x01020304 as written by the saver
+  char kernel[32];            // registry name, NUL-terminated
+  uint64_t rows;              // M
+  uint64_t cols;              // K
+  int32_t block_k;            // KernelOptions::k as prepared (0 = default)
+  uint8_t activations;        // ActivationType
+  uint8_t reserved0[3];       // zero
+  float weight_scale;         // s_w, finite and > 0
+  uint32_t reserved1;         // zero
+  uint64_t payload_bytes;     // exact size of what follows
   uint64_t payload_checksum;  // FNV-1a 64 of the payload
   uint64_t header_checksum;   // FNV-1a 64 of the bytes above this field
 };
 static_assert(sizeof(FileHeader) == 104, "header layout is part of the format");
-static_assert(std::endian::native == std::endian::little,
-              "the file format is little-endian; big-endian hosts need byte swaps");
+static_assert(
+    std::endian::native == std::endian::little,
+    "the file format is little-endian; big-endian hosts need byte swaps");
 
 }  // namespace
 
@@ -49,11 +50,8 @@ uint64_t Checksum(std::span<const uint8_t> bytes) {
 }
 
 std::vector<uint8_t> SaveKernelToBytes(const Kernel& kernel) {
-  if (!kernel.prepared()) throw Error("kernel", kernel.Name() + ": Prepare() not called");
-  if (!kernel.Serializable())
-    throw Error("kernel", kernel.Name() + " does not support save/load");
   ByteWriter payload;
-  kernel.SaveImpl(payload);
+  kernel.SavePayload(payload);
   FileHeader h{};
   std::memcpy(h.magic, kMagic, sizeof(kMagic));
   h.version = kFileFormatVersion;
@@ -68,14 +66,15 @@ std::vector<uint8_t> SaveKernelToBytes(const Kernel& kernel) {
   h.weight_scale = kernel.weight_scale();
   h.payload_bytes = payload.bytes().size();
   h.payload_checksum = Checksum(payload.bytes());
-  h.header_checksum = Checksum(
-      {reinterpret_cast<const uint8_t*>(&h), offsetof(FileHeader, header_checksum)});
+  h.header_checksum = Checksum({reinterpret_cast<const uint8_t*>(&h),
+                                offsetof(FileHeader, header_checksum)});
   // resize + memcpy rather than insert: g++ 12 reports a false
   // -Warray-bounds on vector::insert here.
   std::vector<uint8_t> out(sizeof(h) + payload.bytes().size());
   std::memcpy(out.data(), &h, sizeof(h));
   if (!payload.bytes().empty())
-    std::memcpy(out.data() + sizeof(h), payload.bytes().data(), payload.bytes().size());
+    std::memcpy(out.data() + sizeof(h), payload.bytes().data(),
+                payload.bytes().size());
   return out;
 }
 
@@ -92,17 +91,20 @@ std::unique_ptr<Kernel> LoadKernelFromBytes(std::span<const uint8_t> bytes,
                                             const KernelOptions& runtime) {
   FileHeader h;
   if (bytes.size() < sizeof(h))
-    throw Error("file", "too short for a header (" + std::to_string(bytes.size()) + " bytes)");
+    throw Error("file", "too short for a header (" +
+                            std::to_string(bytes.size()) + " bytes)");
   std::memcpy(&h, bytes.data(), sizeof(h));
   if (std::memcmp(h.magic, kMagic, sizeof(kMagic)) != 0)
     throw Error("file", "not an rsr prepared-kernel file (bad magic)");
   if (h.byte_order != kByteOrderMark)
-    throw Error("file", "byte order mark mismatch (file from a big-endian host?)");
+    throw Error("file",
+                "byte order mark mismatch (file from a big-endian host?)");
   if (h.version != kFileFormatVersion)
     throw Error("file", "format version " + std::to_string(h.version) +
                             " not supported (this build reads " +
                             std::to_string(kFileFormatVersion) + ")");
-  if (Checksum({bytes.data(), offsetof(FileHeader, header_checksum)}) != h.header_checksum)
+  if (Checksum({bytes.data(), offsetof(FileHeader, header_checksum)}) !=
+      h.header_checksum)
     throw Error("file", "header checksum mismatch (corrupted header)");
   if (h.kernel[sizeof(h.kernel) - 1] != '\0')
     throw Error("file", "kernel name not terminated");
@@ -116,13 +118,15 @@ std::unique_ptr<Kernel> LoadKernelFromBytes(std::span<const uint8_t> bytes,
   if (h.block_k < 0 || h.block_k > 16)
     throw Error("file", "k = " + std::to_string(h.block_k) + " outside 0..16");
   if (h.activations > static_cast<uint8_t>(ActivationType::kFloat32))
-    throw Error("file", "unknown activation type " + std::to_string(h.activations));
+    throw Error("file",
+                "unknown activation type " + std::to_string(h.activations));
   if (!std::isfinite(h.weight_scale) || !(h.weight_scale > 0.0f))
     throw Error("file", "weight scale is not finite and positive");
   if (h.payload_bytes != bytes.size() - sizeof(h))
     throw Error("file", "payload size " + std::to_string(h.payload_bytes) +
                             " does not match the file (" +
-                            std::to_string(bytes.size() - sizeof(h)) + " bytes after the header)");
+                            std::to_string(bytes.size() - sizeof(h)) +
+                            " bytes after the header)");
   const std::span<const uint8_t> payload = bytes.subspan(sizeof(h));
   if (Checksum(payload) != h.payload_checksum)
     throw Error("file", "payload checksum mismatch (corrupted file)");
@@ -140,11 +144,8 @@ std::unique_ptr<Kernel> LoadKernelFromBytes(std::span<const uint8_t> bytes,
   if (h.rows > caps.max_rows || h.cols > caps.max_cols)
     throw Error("file", "shape exceeds " + name + "'s limits");
   ByteReader in(payload);
-  kernel->LoadImpl(in, h.rows, h.cols);
+  kernel->LoadPayload(in, h.rows, h.cols, h.weight_scale);
   in.ExpectEnd();
-  kernel->rows_ = h.rows;
-  kernel->cols_ = h.cols;
-  kernel->weight_scale_ = h.weight_scale;
   return kernel;
 }
 

@@ -84,12 +84,10 @@ inline void ExpectMatchesReferenceOnTinyShapes(const std::string& kernel) {
 
 // The int16 accumulator worst case: all weights +1 or -1 and activations all
 // -128 or 127 (token 0) or mixed with -128 every `stride` columns (token 1),
-// at a large K; uses the kernel's int8 test hook since QuantizeActivations
+// at a large K; through Kernel::GemmQuantized since QuantizeActivations
 // never produces -128.
-using GemmI8Hook = void (*)(const Kernel&, const QuantizedActivations&, float*);
 inline void ExpectExactAtAccumulatorWorstCase(const std::string& kernel,
-                                              size_t K, size_t stride,
-                                              GemmI8Hook hook) {
+                                              size_t K, size_t stride) {
   constexpr size_t kM = 65;
   for (int wv : {1, -1}) {
     const TernaryMatrix w = ConstantMatrix(kM, K, static_cast<int8_t>(wv));
@@ -101,6 +99,7 @@ inline void ExpectExactAtAccumulatorWorstCase(const std::string& kernel,
       for (size_t i = 0; i < K; i += stride) xq.q[K + i] = -128;
       xq.scale = {1.0f, 1.0f};
       xq.sum = {0, 0};
+      for (size_t i = 0; i < 2 * K; ++i) xq.sum[i / K] += xq.q[i];
       std::vector<float> ref(2 * kM);
       ReferenceGemmI8(w, xq, ref);
       EXPECT_EQ(ref[0], static_cast<float>(wv * av * static_cast<int64_t>(K)));
@@ -110,7 +109,7 @@ inline void ExpectExactAtAccumulatorWorstCase(const std::string& kernel,
           auto k = CreateKernel(kernel, {.threads = threads});
           k->Prepare(w);
           std::vector<float> y(2 * kM);
-          hook(*k, xq, y.data());
+          k->GemmQuantized(xq, y);
           ASSERT_EQ(y, ref) << target.name << " w=" << wv << " a=" << av;
         }
       }

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # `rsr-bench regress` must catch a slowdown: against a baseline it writes
 # itself, a normal run exits 0 and a run with one kernel slowed 21x
-# (KernelOptions::test_slowdown) exits 1. Small shapes keep it to seconds; the
+# (rsr-bench regress --test-slowdown) exits 1. Small shapes keep it to seconds; the
 # threshold (+300%) is far above run-to-run noise and far below the slowdown.
 #   tests/regress_test.sh path/to/rsr-bench
 set -u

@@ -1,415 +1,14 @@
 // i2s: I2_S (2 bits/weight) x int8 activations, exact int32, Highway dynamic
-// dispatch with OpenMP over output rows. Format: i2s_format.h.
-//
-// Kernel shape. A row's packed bytes are read in vectors of C = Lanes(u8)
-// bytes ("chunks"). One chunk yields 4 code vectors by shift+AND (bits 7:6,
-// 5:4, 3:2, 1:0), so each weight byte meets 4 activations. The activations
-// are re-laid once per call (ReorderActivations, K bytes per token) so that
-// the 4 activation vectors of chunk c sit contiguously at xs + 4*C*c: the
-// inner loop then does plain vector loads whatever C is (16 .. 256 bytes),
-// and K needs no special case: the scratch is zero past K, and lanes past a
-// row's end (weights of the next row, or kReadSlack) multiply zeros.
-//
-// u8 x s8 products: vpdpbusd (AVX3_DL/VNNI, int32, no saturation), sdot
-// (NEON with dotprod, SVE), pmaddubsw (AVX3, AVX2, SSE4) into int16 widened to
-// int32 every kFlushChunks chunks, or a portable Highway emulation of
-// pmaddubsw. The sum is raw = sum (w+1) q; D = raw - sum_q.
-//
-// Tiles. GEMV: 4 rows per step share the activation loads and give 4+
-// independent accumulator chains. GEMM: each unpacked chunk is applied to a
-// tile of tokens (unpack once per tile, not once per token); the tile's
-// rows stay in L1 while the token tiles stream from L2.
+// dispatch with OpenMP over output rows. This file is the per-target shard
+// (compiles i2s-inl.h once per target), the driver (activation re-layout,
+// row chunks over threads) and the kernel class. Format: i2s_format.h.
 #undef HWY_TARGET_INCLUDE
 #define HWY_TARGET_INCLUDE "baselines/i2s/i2s.cc"
+// foreach_target.h must come first (it re-includes this file per target).
 #include "hwy/foreach_target.h"  // IWYU pragma: keep
 #include "hwy/highway.h"
 
-#include <algorithm>
-#include <cstring>
-
-#include "baselines/i2s/i2s_format.h"
-#include "kernels/core/prefetch.h"
-#include "rsr/quant.h"
-
-// Highway 1.0.3's AVX3_DL attribute lacks avx512vnni (TOOLCHAIN.md); every
-// function on the vpdpbusd path carries it explicitly. The full target string
-// is repeated because clang lets an explicit target attribute replace the one
-// HWY_BEFORE_NAMESPACE pushes (g++ merges them).
-#undef RSR_I2S_ATTR
-#if HWY_TARGET == HWY_AVX3_DL
-#define RSR_I2S_ATTR __attribute__((target(HWY_TARGET_STR ",avx512vnni")))
-#else
-#define RSR_I2S_ATTR
-#endif
-
-HWY_BEFORE_NAMESPACE();
-namespace rsr {
-namespace i2s {
-namespace HWY_NAMESPACE {
-namespace hn = hwy::HWY_NAMESPACE;
-
-// Bytes of packed weights per vector load (the activation layout unit).
-size_t ChunkBytes() { return hn::Lanes(hn::ScalableTag<uint8_t>()); }
-
-#if HWY_TARGET == HWY_SCALAR
-
-// C = 1: chunk c is weight byte c; its 4 activations are xs[4c .. 4c+3].
-void GemmRows(const uint8_t* HWY_RESTRICT w, size_t row_bytes, size_t M,
-              const int8_t* HWY_RESTRICT xs, size_t xstride, size_t tokens,
-              const int32_t* sums, const float* act_scales, float w_scale,
-              float* HWY_RESTRICT y, size_t r0, size_t r1) {
-  for (size_t r = r0; r < r1; ++r) {
-    const uint8_t* row = w + r * row_bytes;
-    for (size_t t = 0; t < tokens; ++t) {
-      const int8_t* x = xs + t * xstride;
-      int32_t raw = 0;
-      for (size_t b = 0; b < row_bytes; ++b) {
-        for (int g = 0; g < 4; ++g)
-          raw += ((row[b] >> (6 - 2 * g)) & 3) * x[4 * b + g];
-      }
-      y[t * M + r] = DequantizeDot(raw - sums[t], act_scales[t], w_scale);
-    }
-  }
-}
-
-#else  // !HWY_SCALAR
-
-// u8 codes (<= 3) times s8 activations, adjacent pairs summed into int16
-// (pmaddubsw semantics; exact: |pair| <= 2 * 3 * 128 = 768).
-template <class DU8, class VU8 = hn::Vec<DU8>,
-          class VI8 = hn::Vec<hn::Repartition<int8_t, DU8>>>
-HWY_INLINE hn::Vec<hn::Repartition<int16_t, DU8>> MulPairs(DU8 /*du8*/,
-                                                            VU8 c, VI8 x) {
-  const hn::Repartition<int16_t, DU8> d16;
-#if HWY_TARGET == HWY_AVX3 || HWY_TARGET == HWY_AVX3_DL
-  return hn::Vec<decltype(d16)>{_mm512_maddubs_epi16(c.raw, x.raw)};
-#elif HWY_TARGET == HWY_AVX2
-  return hn::Vec<decltype(d16)>{_mm256_maddubs_epi16(c.raw, x.raw)};
-#elif HWY_TARGET == HWY_SSE4 || HWY_TARGET == HWY_SSSE3
-  return hn::Vec<decltype(d16)>{_mm_maddubs_epi16(c.raw, x.raw)};
-#else
-  const auto c16 = hn::BitCast(d16, c);
-  const auto x16 = hn::BitCast(d16, x);
-  const auto c_even = hn::And(c16, hn::Set(d16, 0xFF));
-  const auto c_odd = hn::ShiftRight<8>(c16);  // codes < 128: no sign bits
-  const auto x_even = hn::ShiftRight<8>(hn::ShiftLeft<8>(x16));
-  const auto x_odd = hn::ShiftRight<8>(x16);
-  return hn::Add(hn::Mul(c_even, x_even), hn::Mul(c_odd, x_odd));
-#endif
-}
-
-#if !HWY_HAVE_SCALABLE
-
-using DU8 = hn::ScalableTag<uint8_t>;
-using DI8 = hn::ScalableTag<int8_t>;
-using DU16 = hn::ScalableTag<uint16_t>;
-using DI16 = hn::ScalableTag<int16_t>;
-using DI32 = hn::ScalableTag<int32_t>;
-using VU8 = hn::Vec<DU8>;
-
-// The 4 code vectors of one chunk (shift groups g = 0..3, see i2s_format.h).
-struct Codes {
-  VU8 q0, q1, q2, q3;
-};
-
-// Codes by shift+AND: q_g = (v >> (6 - 2g)) & 3 (16-bit shifts; the mask
-// drops the bits shifted in from the neighbouring byte).
-HWY_INLINE Codes UnpackShifted(VU8 v) {
-  const DU8 du8;
-  const DU16 du16;
-  const VU8 mask = hn::Set(du8, 3);
-  const auto v16 = hn::BitCast(du16, v);
-  return {hn::And(hn::BitCast(du8, hn::ShiftRight<6>(v16)), mask),
-          hn::And(hn::BitCast(du8, hn::ShiftRight<4>(v16)), mask),
-          hn::And(hn::BitCast(du8, hn::ShiftRight<2>(v16)), mask),
-          hn::And(v, mask)};
-}
-
-#if HWY_TARGET == HWY_AVX3_DL
-// vpdpbusd: 4-way u8 x s8 dot into int32, no saturation. The codes stay in
-// place (q_g = v & (0xC0 >> 2g) = 4^(3-g) * code), which saves the 3 shifts
-// per chunk (8 instead of 11 vector ops per 64 weight bytes); each group has
-// its own accumulator, scaled back by an exact arithmetic shift in Reduce.
-// Range: a lane of group 0 gains 4 products <= 64 * 2 * 128 per chunk of 256
-// codes, so |lane| <= 256 K < 2^29 for K <= 2^20.
-struct Engine {
-  static constexpr size_t kFlushChunks = size_t{1} << 40;
-  struct Acc {
-    // User-provided (not implicit) so that it carries the target attribute.
-    HWY_INLINE Acc()
-        : a0(hn::Zero(DI32())),
-          a1(hn::Zero(DI32())),
-          a2(hn::Zero(DI32())),
-          a3(hn::Zero(DI32())) {}
-    hn::Vec<DI32> a0, a1, a2, a3;
-  };
-  static HWY_INLINE Codes Unpack(VU8 v) {
-    const DU8 du8;
-    return {hn::And(v, hn::Set(du8, 0xC0)), hn::And(v, hn::Set(du8, 0x30)),
-            hn::And(v, hn::Set(du8, 0x0C)), hn::And(v, hn::Set(du8, 0x03))};
-  }
-  static RSR_I2S_ATTR HWY_INLINE hn::Vec<DI32> Dot(hn::Vec<DI32> acc, VU8 c,
-                                                   const int8_t* x) {
-    const auto xv = hn::LoadU(DI8(), x);
-    return hn::Vec<DI32>{_mm512_dpbusd_epi32(acc.raw, c.raw, xv.raw)};
-  }
-  static RSR_I2S_ATTR HWY_INLINE void Mac(Acc& acc, const Codes& c,
-                                          const int8_t* x, size_t C) {
-    acc.a0 = Dot(acc.a0, c.q0, x);
-    acc.a1 = Dot(acc.a1, c.q1, x + C);
-    acc.a2 = Dot(acc.a2, c.q2, x + 2 * C);
-    acc.a3 = Dot(acc.a3, c.q3, x + 3 * C);
-  }
-  static HWY_INLINE void Flush(Acc&) {}
-  static HWY_INLINE int32_t Reduce(const Acc& acc) {
-    const DI32 d32;
-    const auto sum =
-        hn::Add(hn::Add(hn::ShiftRight<6>(acc.a0), hn::ShiftRight<4>(acc.a1)),
-                hn::Add(hn::ShiftRight<2>(acc.a2), acc.a3));
-    return hn::GetLane(hn::SumOfLanes(d32, sum));
-  }
-};
-#elif HWY_TARGET == HWY_NEON && defined(__ARM_FEATURE_DOTPROD)
-// sdot: 4-way s8 x s8 dot into int32 (codes <= 3 are valid s8), no
-// saturation. Two accumulators halve the dependency chain.
-struct Engine {
-  static constexpr size_t kFlushChunks = size_t{1} << 40;
-  struct Acc {
-    // User-provided (not implicit) so that it carries the target attribute.
-    HWY_INLINE Acc() : a(hn::Zero(DI32())), b(hn::Zero(DI32())) {}
-    hn::Vec<DI32> a, b;
-  };
-  static HWY_INLINE Codes Unpack(VU8 v) { return UnpackShifted(v); }
-  static HWY_INLINE hn::Vec<DI32> Dot(hn::Vec<DI32> acc, VU8 c,
-                                      const int8_t* x) {
-    const auto xv = hn::LoadU(DI8(), x);
-    return hn::Vec<DI32>(
-        vdotq_s32(acc.raw, vreinterpretq_s8_u8(c.raw), xv.raw));
-  }
-  static HWY_INLINE void Mac(Acc& acc, const Codes& c, const int8_t* x,
-                             size_t C) {
-    acc.a = Dot(acc.a, c.q0, x);
-    acc.b = Dot(acc.b, c.q1, x + C);
-    acc.a = Dot(acc.a, c.q2, x + 2 * C);
-    acc.b = Dot(acc.b, c.q3, x + 3 * C);
-  }
-  static HWY_INLINE void Flush(Acc&) {}
-  static HWY_INLINE int32_t Reduce(const Acc& acc) {
-    const DI32 d32;
-    return hn::GetLane(hn::SumOfLanes(d32, hn::Add(acc.a, acc.b)));
-  }
-};
-#else
-// Pair sums in int16, widened to int32 every kFlushChunks chunks. One chunk
-// adds 4 pair sums, i.e. 8 products |c q| <= 2 * 128 to each int16 lane
-// (codes past a row's end may be 3 but meet q = 0): |sum| <= 2048 per chunk,
-// <= 16384 after 8 chunks, inside int16 for every input. (bitnet.cpp widens
-// after 32 blocks and can overflow.)
-struct Engine {
-  static constexpr size_t kFlushChunks = 8;
-  struct Acc {
-    // User-provided (not implicit) so that it carries the target attribute.
-    HWY_INLINE Acc()
-        : s16(hn::Zero(DI16())), s32a(hn::Zero(DI32())), s32b(hn::Zero(DI32())) {}
-    hn::Vec<DI16> s16;
-    hn::Vec<DI32> s32a, s32b;
-  };
-  static HWY_INLINE Codes Unpack(VU8 v) { return UnpackShifted(v); }
-  static HWY_INLINE void Mac(Acc& acc, const Codes& c, const int8_t* x,
-                             size_t C) {
-    const DU8 du8;
-    const DI8 di8;
-    const auto p01 = hn::Add(MulPairs(du8, c.q0, hn::LoadU(di8, x)),
-                             MulPairs(du8, c.q1, hn::LoadU(di8, x + C)));
-    const auto p23 = hn::Add(MulPairs(du8, c.q2, hn::LoadU(di8, x + 2 * C)),
-                             MulPairs(du8, c.q3, hn::LoadU(di8, x + 3 * C)));
-    acc.s16 = hn::Add(acc.s16, hn::Add(p01, p23));
-  }
-  static HWY_INLINE void Flush(Acc& acc) {
-    const DI32 d32;
-    acc.s32a = hn::ReorderWidenMulAccumulate(d32, acc.s16, hn::Set(DI16(), 1),
-                                             acc.s32a, acc.s32b);
-    acc.s16 = hn::Zero(DI16());
-  }
-  static HWY_INLINE int32_t Reduce(const Acc& acc) {
-    const DI32 d32;
-    return hn::GetLane(hn::SumOfLanes(d32, hn::Add(acc.s32a, acc.s32b)));
-  }
-};
-#endif
-
-// Software prefetch of the next row tile, into L2. A row of K = 16384 is one
-// 4 KiB page, and the hardware prefetchers stop at page boundaries, so each
-// of the R row streams restarted cold once per row. Prefetching the same
-// chunk of the next tile (R rows further, i.e. R * row_bytes ahead) keeps
-// one tile of lines in flight. AVX3_DL, 1 thread, idle, min ms of 2 runs,
-// `rsr-bench run --kernels i2s --min-time 0.4`, none -> T1 next tile:
-// 2560^2 0.046 -> 0.043, 8192^2 0.56 -> 0.38, 16384^2 4.45 -> 1.65 (medians
-// 4.7 -> 1.9-2.8; DRAM-noisy). Tried and not better within the noise: 2 or
-// 4 tiles ahead, the T2 hint; the T0 hint was slower (8192^2 0.42-0.61), and
-// 2 KiB ahead inside the row (into the next row's lines) lost 7% at 16384^2.
-// raw[i][j] = sum over the row of codes(rows[i]) * toks[j] (scratch layout);
-// next[i] is prefetched alongside rows[i].
-template <size_t R, size_t T>
-RSR_I2S_ATTR HWY_INLINE void TileDots(const uint8_t* const* rows,
-                                      const uint8_t* const* next,
-                                      const int8_t* const* toks,
-                                      size_t nchunks, int32_t raw[R][T]) {
-  const DU8 du8;
-  const size_t C = hn::Lanes(du8);
-  typename Engine::Acc acc[R][T];  // zeroed
-  for (size_t c0 = 0; c0 < nchunks; c0 += Engine::kFlushChunks) {
-    const size_t c1 = std::min(nchunks, c0 + Engine::kFlushChunks);
-    for (size_t c = c0; c < c1; ++c) {
-      for (size_t i = 0; i < R; ++i) {
-        PrefetchL2(next[i] + c * C);
-        const Codes codes = Engine::Unpack(hn::LoadU(du8, rows[i] + c * C));
-        for (size_t j = 0; j < T; ++j)
-          Engine::Mac(acc[i][j], codes, toks[j] + c * 4 * C, C);
-      }
-    }
-    for (size_t i = 0; i < R; ++i)
-      for (size_t j = 0; j < T; ++j) Engine::Flush(acc[i][j]);
-  }
-  for (size_t i = 0; i < R; ++i)
-    for (size_t j = 0; j < T; ++j) raw[i][j] = Engine::Reduce(acc[i][j]);
-}
-
-// Rows [r0, r1) x all tokens in R x T tiles; a partial tile repeats its
-// last row / token and discards the copies. Loop order: a block of rows
-// (about 128 KiB of weights, stays in L2) x token tiles x rows in the block,
-// so a token tile's activations (T * K bytes) are reused from L1/L2 across
-// the block instead of streaming once per row (at N = 32, K = 4096 streaming
-// them per row was 3x slower per token than N = 4).
-template <size_t R, size_t T>
-RSR_I2S_ATTR HWY_INLINE void TiledRows(const uint8_t* w, size_t row_bytes,
-                                       size_t M, const int8_t* xs,
-                                       size_t xstride, size_t tokens,
-                                       const int32_t* sums,
-                                       const float* act_scales, float w_scale,
-                                       float* y, size_t r0, size_t r1) {
-  const size_t C = hn::Lanes(DU8());
-  const size_t nchunks = (row_bytes + C - 1) / C;
-  const size_t block_rows =
-      tokens <= T ? r1 - r0
-                  : std::max<size_t>(R, (size_t{128} << 10) / row_bytes / R * R);
-  for (size_t rb = r0; rb < r1; rb += block_rows) {
-    const size_t rb_end = std::min(r1, rb + block_rows);
-    for (size_t t = 0; t < tokens; t += T) {
-      const size_t nt = std::min(T, tokens - t);
-      const int8_t* toks[T];
-      for (size_t j = 0; j < T; ++j)
-        toks[j] = xs + (t + std::min(j, nt - 1)) * xstride;
-      for (size_t r = rb; r < rb_end; r += R) {
-        const size_t nr = std::min(R, rb_end - r);
-        const uint8_t* rows[R];
-        for (size_t i = 0; i < R; ++i)
-          rows[i] = w + (r + std::min(i, nr - 1)) * row_bytes;
-        const uint8_t* next[R];  // the next tile's rows (clamped to r1)
-        for (size_t i = 0; i < R; ++i)
-          next[i] = w + std::min(r + R + i, r1 - 1) * row_bytes;
-        int32_t raw[R][T];
-        TileDots<R, T>(rows, next, toks, nchunks, raw);
-        for (size_t i = 0; i < nr; ++i)
-          for (size_t j = 0; j < nt; ++j)
-            y[(t + j) * M + r + i] = DequantizeDot(
-                raw[i][j] - sums[t + j], act_scales[t + j], w_scale);
-      }
-    }
-  }
-}
-
-// GEMV: 4 rows x 1 token. GEMM: AVX3 and NEON (32 registers, 3 per
-// accumulator) 2 rows x 4 tokens; AVX3_DL (4 per accumulator) and the
-// 16-register targets 1 row x 4 tokens.
-#if HWY_TARGET == HWY_AVX3 || HWY_ARCH_ARM
-constexpr size_t kGemmRows = 2, kGemmTokens = 4;
-#else
-constexpr size_t kGemmRows = 1, kGemmTokens = 4;
-#endif
-
-RSR_I2S_ATTR void GemmRows(const uint8_t* HWY_RESTRICT w, size_t row_bytes,
-                           size_t M, const int8_t* HWY_RESTRICT xs,
-                           size_t xstride, size_t tokens, const int32_t* sums,
-                           const float* act_scales, float w_scale,
-                           float* HWY_RESTRICT y, size_t r0, size_t r1) {
-  if (tokens == 1) {
-    TiledRows<4, 1>(w, row_bytes, M, xs, xstride, tokens, sums, act_scales,
-                    w_scale, y, r0, r1);
-  } else {
-    TiledRows<kGemmRows, kGemmTokens>(w, row_bytes, M, xs, xstride, tokens,
-                                      sums, act_scales, w_scale, y, r0, r1);
-  }
-}
-
-#else  // HWY_HAVE_SCALABLE (SVE, RVV): sizeless vectors, no arrays/structs.
-
-void GemmRows(const uint8_t* HWY_RESTRICT w, size_t row_bytes, size_t M,
-              const int8_t* HWY_RESTRICT xs, size_t xstride, size_t tokens,
-              const int32_t* sums, const float* act_scales, float w_scale,
-              float* HWY_RESTRICT y, size_t r0, size_t r1) {
-  const hn::ScalableTag<uint8_t> du8;
-  const hn::ScalableTag<int8_t> di8;
-  const hn::ScalableTag<uint16_t> du16;
-  const hn::ScalableTag<int32_t> d32;
-  const size_t C = hn::Lanes(du8);
-  const size_t nchunks = (row_bytes + C - 1) / C;
-  const auto mask = hn::Set(du8, 3);
-  for (size_t r = r0; r < r1; ++r) {
-    const uint8_t* row = w + r * row_bytes;
-    for (size_t t = 0; t < tokens; ++t) {
-      const int8_t* x = xs + t * xstride;
-      auto acc0 = hn::Zero(d32), acc1 = hn::Zero(d32);
-#if HWY_TARGET == HWY_SVE || HWY_TARGET == HWY_SVE2 || \
-    HWY_TARGET == HWY_SVE_256 || HWY_TARGET == HWY_SVE2_128
-      // sdot: 4-way int8 dot into int32 (codes <= 3 are valid as s8).
-      for (size_t c = 0; c < nchunks; ++c) {
-        const auto v = hn::LoadU(du8, row + c * C);
-        const auto v16 = hn::BitCast(du16, v);
-        const int8_t* xc = x + c * 4 * C;
-        const auto q0 = hn::And(hn::BitCast(du8, hn::ShiftRight<6>(v16)), mask);
-        const auto q1 = hn::And(hn::BitCast(du8, hn::ShiftRight<4>(v16)), mask);
-        const auto q2 = hn::And(hn::BitCast(du8, hn::ShiftRight<2>(v16)), mask);
-        const auto q3 = hn::And(v, mask);
-        acc0 = svdot_s32(acc0, hn::BitCast(di8, q0), hn::LoadU(di8, xc));
-        acc1 = svdot_s32(acc1, hn::BitCast(di8, q1), hn::LoadU(di8, xc + C));
-        acc0 = svdot_s32(acc0, hn::BitCast(di8, q2), hn::LoadU(di8, xc + 2 * C));
-        acc1 = svdot_s32(acc1, hn::BitCast(di8, q3), hn::LoadU(di8, xc + 3 * C));
-      }
-#else
-      // Portable: int16 pair sums widened every chunk (|sum| <= 2048).
-      const hn::ScalableTag<int16_t> d16;
-      const auto ones = hn::Set(d16, 1);
-      for (size_t c = 0; c < nchunks; ++c) {
-        const auto v = hn::LoadU(du8, row + c * C);
-        const auto v16 = hn::BitCast(du16, v);
-        const int8_t* xc = x + c * 4 * C;
-        const auto q0 = hn::And(hn::BitCast(du8, hn::ShiftRight<6>(v16)), mask);
-        const auto q1 = hn::And(hn::BitCast(du8, hn::ShiftRight<4>(v16)), mask);
-        const auto q2 = hn::And(hn::BitCast(du8, hn::ShiftRight<2>(v16)), mask);
-        const auto q3 = hn::And(v, mask);
-        const auto p = hn::Add(
-            hn::Add(MulPairs(du8, q0, hn::LoadU(di8, xc)),
-                    MulPairs(du8, q1, hn::LoadU(di8, xc + C))),
-            hn::Add(MulPairs(du8, q2, hn::LoadU(di8, xc + 2 * C)),
-                    MulPairs(du8, q3, hn::LoadU(di8, xc + 3 * C))));
-        acc0 = hn::ReorderWidenMulAccumulate(d32, p, ones, acc0, acc1);
-      }
-#endif
-      const int32_t raw = hn::GetLane(hn::SumOfLanes(d32, hn::Add(acc0, acc1)));
-      y[t * M + r] = DequantizeDot(raw - sums[t], act_scales[t], w_scale);
-    }
-  }
-}
-
-#endif  // HWY_HAVE_SCALABLE
-#endif  // HWY_SCALAR
-
-// NOLINTNEXTLINE(google-readability-namespace-comments)
-}  // namespace HWY_NAMESPACE
-}  // namespace i2s
-}  // namespace rsr
-HWY_AFTER_NAMESPACE();
+#include "baselines/i2s/i2s-inl.h"
 
 #if HWY_ONCE
 #include <string>
@@ -425,10 +24,11 @@ namespace rsr {
 namespace i2s {
 HWY_EXPORT(ChunkBytes);
 HWY_EXPORT(GemmRows);
+HWY_EXPORT(GemvRows);
 
 namespace {
 
-// Scratch layout for chunk width C (see the top of this file): packed byte b
+// Scratch layout for chunk width C (see the top of i2s-inl.h): packed byte b
 // of a row (block b / 32, byte j = b % 32) holds the codes of columns
 // 128 (b / 32) + 32 g + j, g = 0..3; its activation for shift group g goes to
 // out[4 C (b / C) + C g + b % C]. Columns >= K and bytes past the row are 0.
@@ -439,8 +39,8 @@ void ReorderActivations(const int8_t* q, size_t K, size_t C, size_t nchunks,
     const size_t seg = std::min(kBlockBytes - b % kBlockBytes, C - b % C);
     for (size_t g = 0; g < 4; ++g) {
       int8_t* dst = out + 4 * C * (b / C) + C * g + b % C;
-      const size_t k = (b / kBlockBytes) * kBlockCodes + kBlockBytes * g +
-                       b % kBlockBytes;
+      const size_t k =
+          (b / kBlockBytes) * kBlockCodes + kBlockBytes * g + b % kBlockBytes;
       const size_t n = k < K ? std::min(seg, K - k) : 0;
       if (n) std::memcpy(dst, q + k, n);
       if (n < seg) std::memset(dst + n, 0, seg - n);
@@ -451,25 +51,23 @@ void ReorderActivations(const int8_t* q, size_t K, size_t C, size_t nchunks,
 
 }  // namespace
 
-void GemmI8(const Weights& w, const QuantizedActivations& xq, float* y,
-            int threads) {
-  GemmI8(w, w.scale, xq, y, threads);
-}
+namespace {
+
+// The scratch row stride for chunk width C: one extra cache line per token,
+// because with a power-of-two stride (K = 4096: 4096 bytes) the tokens of a
+// GEMM tile all map to the same L1 sets; at N = 32 this made a 4096^2 GEMM 3x
+// slower per token than at N = 4.
+size_t ScratchStride(size_t C, size_t nchunks) { return 4 * C * nchunks + 64; }
+
+}  // namespace
 
 void GemmI8(const Weights& w, float w_scale, const QuantizedActivations& xq,
             float* y, int threads) {
-  if (w.rows == 0) throw Error("w", "i2s weights not packed");
-  if (xq.cols != w.cols)
-    throw Error("x", "K = " + std::to_string(xq.cols) + " but the weights have " +
-                         std::to_string(w.cols) + " columns");
-  if (xq.tokens == 0) throw Error("tokens", "must be >= 1");
+  HWY_DASSERT(w.rows != 0 && xq.cols == w.cols && xq.tokens >= 1);
   const size_t C = HWY_DYNAMIC_DISPATCH(ChunkBytes)();
   const size_t nchunks = (w.row_bytes + C - 1) / C;
   HWY_DASSERT(nchunks * C - w.row_bytes <= kReadSlack);
-  // One extra cache line per token: with a power-of-two stride (K = 4096:
-  // 4096 bytes) the tokens of a GEMM tile all map to the same L1 sets; at
-  // N = 32 this made a 4096^2 GEMM 3x slower per token than at N = 4.
-  const size_t xstride = 4 * C * nchunks + 64;
+  const size_t xstride = ScratchStride(C, nchunks);
   auto xs = hwy::AllocateAligned<int8_t>(xq.tokens * xstride);
   if (!xs) throw Error("x", "cannot allocate the activation scratch");
   ParallelFor(xq.tokens, threads, [&](size_t t) {
@@ -478,9 +76,24 @@ void GemmI8(const Weights& w, float w_scale, const QuantizedActivations& xq,
   });
   // Chunks of 16 rows: threads never share a 64-byte line of a y row.
   ParallelChunks(w.rows, threads, 16, [&](size_t r0, size_t r1) {
-    HWY_DYNAMIC_DISPATCH(GemmRows)(w.bytes.data(), w.row_bytes, w.rows,
-                                   xs.get(), xstride, xq.tokens, xq.sum.data(),
-                                   xq.scale.data(), w_scale, y, r0, r1);
+    HWY_DYNAMIC_DISPATCH(GemmRows)
+    (w.bytes.data(), w.row_bytes, w.rows, xs.get(), xstride, xq.tokens,
+     xq.sum.data(), xq.scale.data(), w_scale, y, r0, r1);
+  });
+}
+
+void GemvI8(const Weights& w, float w_scale, const QuantizedActivations& xq,
+            float* y, int threads) {
+  HWY_DASSERT(w.rows != 0 && xq.cols == w.cols && xq.tokens == 1);
+  const size_t C = HWY_DYNAMIC_DISPATCH(ChunkBytes)();
+  const size_t nchunks = (w.row_bytes + C - 1) / C;
+  auto xs = hwy::AllocateAligned<int8_t>(ScratchStride(C, nchunks));
+  if (!xs) throw Error("x", "cannot allocate the activation scratch");
+  ReorderActivations(xq.token(0), xq.cols, C, nchunks, xs.get());
+  ParallelChunks(w.rows, threads, 16, [&](size_t r0, size_t r1) {
+    HWY_DYNAMIC_DISPATCH(GemvRows)
+    (w.bytes.data(), w.row_bytes, xs.get(), xq.sum[0], xq.scale[0], w_scale, y,
+     r0, r1);
   });
 }
 
@@ -503,6 +116,9 @@ class I2s final : public Kernel {
 
  protected:
   void PrepareImpl(const TernaryMatrix& w) override { w_ = i2s::Pack(w); }
+  void GemvI8(const QuantizedActivations& xq, float* y) const override {
+    i2s::GemvI8(w_, weight_scale(), xq, y, threads());
+  }
   void GemmI8(const QuantizedActivations& xq, float* y) const override {
     i2s::GemmI8(w_, weight_scale(), xq, y, threads());
   }
@@ -522,7 +138,6 @@ class I2s final : public Kernel {
     w.rows = rows;
     w.cols = cols;
     w.row_bytes = row_bytes;
-    w.scale = 1.0f;  // unused: Gemm takes weight_scale() (set by the loader)
     w.bytes.Resize(rows * row_bytes + i2s::kReadSlack);
     std::memcpy(w.bytes.data(), packed.data(), rows * row_bytes);
     w_ = std::move(w);

@@ -45,7 +45,6 @@ Weights Pack(const TernaryMatrix& w) {
   p.rows = w.rows();
   p.cols = w.cols();
   p.row_bytes = BlocksPerRow(p.cols) * kBlockBytes;
-  p.scale = w.scale();
   p.bytes.Resize(p.rows * p.row_bytes + kReadSlack);
   const size_t nb = BlocksPerRow(p.cols);
   for (size_t r = 0; r < p.rows; ++r) {
@@ -70,13 +69,15 @@ void ValidatePacked(const uint8_t* packed, size_t rows, size_t cols) {
     for (size_t b = 0; b < row_bytes; ++b) {
       // A code 0b11 has both bits of its pair set.
       if (row[b] & (row[b] >> 1) & 0x55)
-        throw Error("file", "i2s: invalid code 0b11 in row " + std::to_string(r));
+        throw Error("file",
+                    "i2s: invalid code 0b11 in row " + std::to_string(r));
     }
     const uint8_t* last = row + (nb - 1) * kBlockBytes;
     for (size_t i = valid; i < kBlockCodes; ++i) {
       const int shift = 6 - 2 * static_cast<int>(i / kBlockBytes);
       if (((last[i % kBlockBytes] >> shift) & 3) != kZeroCode)
-        throw Error("file", "i2s: nonzero padding code in row " + std::to_string(r));
+        throw Error("file",
+                    "i2s: nonzero padding code in row " + std::to_string(r));
     }
   }
 }

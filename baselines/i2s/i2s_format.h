@@ -1,11 +1,11 @@
-// I2_S: bitnet.cpp's 2-bit ternary weight format (ALGORITHMS.md 5), x86
+// I2_S: bitnet.cpp's 2-bit ternary weight format (docs/algorithms.md §5), x86
 // layout, and its scalar slow twins (pack, unpack, dot).
 //
 // Code c = w + 1 (-1 -> 0b00, 0 -> 0b01, +1 -> 0b10; 0b11 is never written).
 // Each row of W (K weights) is cut into ceil(K / 128) blocks of 128
 // consecutive codes; the last block is padded with the zero-weight code 0b01.
 // Rows follow each other without gaps (row stride = 32 bytes per block).
-// One float scale per tensor.
+// One float scale per tensor (the Kernel's weight_scale()).
 #pragma once
 
 #include <cstddef>
@@ -55,26 +55,26 @@ struct Weights {
   size_t rows = 0;
   size_t cols = 0;
   size_t row_bytes = 0;  // BlocksPerRow(cols) * kBlockBytes
-  float scale = 1.0f;
   AlignedBuffer<uint8_t> bytes;
 
   const Block* row(size_t r) const {
     return reinterpret_cast<const Block*>(bytes.data() + r * row_bytes);
   }
-  // Exact: packed blocks (with the last block's padding), slack and scale.
-  size_t PreparedBytes() const { return bytes.bytes() + sizeof(scale); }
+  // Exact: packed blocks (with the last block's padding), slack, and the one
+  // float tensor scale (held by the Kernel, counted here with the weights).
+  size_t PreparedBytes() const { return bytes.bytes() + sizeof(float); }
 };
 
 Weights Pack(const TernaryMatrix& w);
 
-// y (tokens x rows) = dequantized W q through the SIMD kernel of the current
-// Highway target. Bit-identical to ReferenceGemmI8 for every input (any
-// q in [-128, 127], any K <= kMaxCols) and every thread count.
-void GemmI8(const Weights& w, const QuantizedActivations& xq, float* y,
-            int threads);
-// As above with the weight scale given explicitly (the registry kernel passes
-// Kernel::weight_scale(), which a loaded kernel gets only after LoadImpl).
+// y (tokens x rows) = dequantized W q (weight scale w_scale) through the SIMD
+// kernel of the current Highway target. Bit-identical to ReferenceGemmI8 for
+// every input (any q in [-128, 127], any K <= kMaxCols) and every thread
+// count. Preconditions (checked by Kernel's public entry points):
+// xq.cols == w.cols, xq.tokens >= 1; GemvI8 takes exactly one token.
 void GemmI8(const Weights& w, float w_scale, const QuantizedActivations& xq,
+            float* y, int threads);
+void GemvI8(const Weights& w, float w_scale, const QuantizedActivations& xq,
             float* y, int threads);
 
 // Checks that `packed` (rows * BlocksPerRow(cols) * kBlockBytes bytes, no

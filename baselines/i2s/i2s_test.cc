@@ -59,8 +59,8 @@ TEST(I2sFormat, RoundTripAndPadding) {
 }
 
 TEST(I2sFormat, PackMatrixAndScalarDot) {
-  for (size_t K : {size_t{1}, size_t{127}, size_t{128}, size_t{300},
-                   size_t{8640}}) {
+  for (size_t K :
+       {size_t{1}, size_t{127}, size_t{128}, size_t{300}, size_t{8640}}) {
     const size_t M = 3;
     const TernaryMatrix w = RandomTernary(M, K, K, 0.3, 0.5f);
     const Weights p = Pack(w);
@@ -69,7 +69,8 @@ TEST(I2sFormat, PackMatrixAndScalarDot) {
               M * BlocksPerRow(K) * kBlockBytes + kReadSlack + sizeof(float));
     std::mt19937_64 rng(K);
     std::vector<int8_t> q(K);
-    for (auto& v : q) v = static_cast<int8_t>(static_cast<int>(rng() % 256) - 128);
+    for (auto& v : q)
+      v = static_cast<int8_t>(static_cast<int>(rng() % 256) - 128);
     for (size_t r = 0; r < M; ++r) {
       std::vector<int8_t> row(BlocksPerRow(K) * kBlockCodes);
       for (size_t b = 0; b < BlocksPerRow(K); ++b)
@@ -98,15 +99,16 @@ void ForEachTarget(const Body& body) {
 
 void ExpectMatchesReference(const TernaryMatrix& w,
                             const QuantizedActivations& xq, int threads) {
-  const Weights p = Pack(w);
+  const auto kernel = CreateKernel("i2s", {.threads = threads});
+  kernel->Prepare(w);
   std::vector<float> want(xq.tokens * w.rows()), got(want.size(), -1.0f);
   ReferenceGemmI8(w, xq, want);
-  GemmI8(p, xq, got.data(), threads);
+  kernel->GemmQuantized(xq, got);
   for (size_t i = 0; i < want.size(); ++i) {
-    ASSERT_EQ(got[i], want[i]) << "M=" << w.rows() << " K=" << w.cols()
-                               << " N=" << xq.tokens << " threads=" << threads
-                               << " token=" << i / w.rows()
-                               << " row=" << i % w.rows();
+    ASSERT_EQ(got[i], want[i])
+        << "M=" << w.rows() << " K=" << w.cols() << " N=" << xq.tokens
+        << " threads=" << threads << " token=" << i / w.rows()
+        << " row=" << i % w.rows();
   }
 }
 
@@ -114,8 +116,9 @@ TEST(I2sKernel, RandomShapesAllTargets) {
   struct Shape {
     size_t m, k;
   };
-  const Shape shapes[] = {{1, 1},  {7, 129}, {33, 127}, {5, 300},
-                          {19, 1000}, {40, 4096 + 64 + 1}, {17, 256}};
+  const Shape shapes[] = {{1, 1},   {7, 129},   {33, 127},
+                          {5, 300}, {19, 1000}, {40, 4096 + 64 + 1},
+                          {17, 256}};
   ForEachTarget([&] {
     for (const Shape& s : shapes) {
       const TernaryMatrix w = RandomTernary(s.m, s.k, s.m * 1000 + s.k);
@@ -139,7 +142,8 @@ QuantizedActivations ConstantActivations(size_t cols, size_t tokens,
   xq.tokens = tokens;
   xq.q.assign(cols * tokens, value);
   xq.scale.assign(tokens, 1.0f);
-  xq.sum.assign(tokens, static_cast<int32_t>(value) * static_cast<int32_t>(cols));
+  xq.sum.assign(tokens,
+                static_cast<int32_t>(value) * static_cast<int32_t>(cols));
   return xq;
 }
 
@@ -150,13 +154,15 @@ TEST(I2sKernel, AccumulatorWorstCases) {
     for (size_t K : {size_t{65536}, size_t{65536 - 1}, size_t{4099}}) {
       for (int8_t wv : {int8_t{1}, int8_t{-1}}) {
         const TernaryMatrix w = ConstantMatrix(5, K, wv);
-        const Weights p = Pack(w);
+        const auto kernel = CreateKernel("i2s", {.threads = 2});
+        kernel->Prepare(w);
         for (int8_t qv : {int8_t{-128}, int8_t{127}}) {
           for (size_t n : {size_t{1}, size_t{5}}) {
             const QuantizedActivations xq = ConstantActivations(K, n, qv);
             std::vector<float> got(n * w.rows());
-            GemmI8(p, xq, got.data(), 2);
-            const float want = static_cast<float>(wv * qv * static_cast<int64_t>(K));
+            kernel->GemmQuantized(xq, got);
+            const float want =
+                static_cast<float>(wv * qv * static_cast<int64_t>(K));
             for (float v : got)
               ASSERT_EQ(v, want) << "K=" << K << " w=" << int{wv}
                                  << " q=" << int{qv} << " N=" << n;

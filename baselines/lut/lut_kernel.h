@@ -115,6 +115,9 @@ class LutKernel final : public Kernel {
     return p_.blocks.bytes() + Format::ExtraBytes(p_);
   }
 
+ protected:
+  void PrepareImpl(const TernaryMatrix& w) override { p_ = Pack<Format>(w); }
+
   // Each chunk of tiles (one per thread) builds its own tables for the
   // tokens of a block and then runs its tiles: no serial table phase, and no
   // thread reads tables another core wrote, for one extra table build per
@@ -124,9 +127,9 @@ class LutKernel final : public Kernel {
   // 0.0322 (1 thread unchanged). The SIMD table build (lut-inl.h) took the
   // 1-thread GEMV 640x2560 from 0.0257 to 0.0189 ms (tl1), 0.0227 to 0.0162
   // (tl2); 2560^2 0.0766 -> 0.0693, 0.0664 -> 0.0601.
-  void RunI8(const QuantizedActivations& xq, float* y) const {
+  void GemmI8(const QuantizedActivations& xq, float* y) const override {
     const size_t M = p_.rows, K = p_.cols;
-    if (xq.cols != K) throw Error("x", "K mismatch with the weights");
+    HWY_DASSERT(xq.cols == K);
     const size_t token_bytes =
         p_.blocks_per_tile * kTlGroupsPerBlock * kTlTableBytes;
     const size_t m_pad = p_.tiles * kTlRows;
@@ -159,12 +162,6 @@ class LutKernel final : public Kernel {
             }
           }
         });
-  }
-
- protected:
-  void PrepareImpl(const TernaryMatrix& w) override { p_ = Pack<Format>(w); }
-  void GemmI8(const QuantizedActivations& xq, float* y) const override {
-    RunI8(xq, y);
   }
 
   // Payload: the blocks (tiles * blocks_per_tile, tile-major). The shape
@@ -201,16 +198,5 @@ class LutKernel final : public Kernel {
  private:
   typename Format::Packed p_;
 };
-
-// Tl1GemmI8ForTest / Tl2GemmI8ForTest.
-template <class Format>
-void GemmI8ForTest(const Kernel& kernel, const QuantizedActivations& xq,
-                   float* y) {
-  const std::string name = Format::kName;
-  const auto* k = dynamic_cast<const LutKernel<Format>*>(&kernel);
-  if (k == nullptr) throw Error("kernel", "not a " + name + " kernel");
-  if (!k->prepared()) throw Error("kernel", name + ": Prepare() not called");
-  k->RunI8(xq, y);
-}
 
 }  // namespace rsr::lut

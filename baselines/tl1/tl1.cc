@@ -91,10 +91,5 @@ std::unique_ptr<Kernel> MakeTl1(const KernelOptions& o) {
   return std::make_unique<lut::LutKernel<Tl1Format>>(o);
 }
 
-void Tl1GemmI8ForTest(const Kernel& kernel, const QuantizedActivations& xq,
-                      float* y) {
-  lut::GemmI8ForTest<Tl1Format>(kernel, xq, y);
-}
-
 }  // namespace rsr
 #endif  // HWY_ONCE

@@ -56,10 +56,4 @@ void BuildTl1Tables(const int8_t* q, size_t K, uint8_t* tables);
 
 std::unique_ptr<Kernel> MakeTl1(const KernelOptions& options);
 
-// Test hook: runs the int8 path of a prepared "tl1" kernel on hand-made
-// activations (e.g. all -128, which QuantizeActivations never produces).
-// y is tokens x M.
-void Tl1GemmI8ForTest(const Kernel& kernel, const QuantizedActivations& xq,
-                      float* y);
-
 }  // namespace rsr

@@ -113,10 +113,5 @@ std::unique_ptr<Kernel> MakeTl2(const KernelOptions& o) {
   return std::make_unique<lut::LutKernel<Tl2Format>>(o);
 }
 
-void Tl2GemmI8ForTest(const Kernel& kernel, const QuantizedActivations& xq,
-                      float* y) {
-  lut::GemmI8ForTest<Tl2Format>(kernel, xq, y);
-}
-
 }  // namespace rsr
 #endif  // HWY_ONCE

@@ -62,9 +62,4 @@ void BuildTl2Tables(const int8_t* q, size_t K, uint8_t* tables);
 
 std::unique_ptr<Kernel> MakeTl2(const KernelOptions& options);
 
-// Test hook: runs the int8 path of a prepared "tl2" kernel on hand-made
-// activations (e.g. all -128). y is tokens x M.
-void Tl2GemmI8ForTest(const Kernel& kernel, const QuantizedActivations& xq,
-                      float* y);
-
 }  // namespace rsr

@@ -31,13 +31,13 @@ enum class ActivationType : uint8_t { kInt8, kFloat32 };
 const char* ActivationTypeName(ActivationType a);
 
 struct KernelCaps {
-  bool ternary = true;            // accepts weights in {-1, 0, +1}
-  bool binary = true;             // accepts weights in {0, 1}
-  bool int8_activations = false;  // exact int8 path
-  bool float_activations = false; // float path
-  bool native_gemm = false;       // Gemm is more than a loop over tokens
-  bool simd = false;              // Highway dynamic dispatch inside
-  bool block_k = false;           // honours KernelOptions::k (RSR family)
+  bool ternary = true;             // accepts weights in {-1, 0, +1}
+  bool binary = true;              // accepts weights in {0, 1}
+  bool int8_activations = false;   // exact int8 path
+  bool float_activations = false;  // float path
+  bool native_gemm = false;        // Gemm is more than a loop over tokens
+  bool simd = false;               // Highway dynamic dispatch inside
+  bool block_k = false;            // honours KernelOptions::k (RSR family)
   size_t max_rows = kMaxRows;
   size_t max_cols = kMaxCols;
 };
@@ -47,9 +47,6 @@ struct KernelOptions {
   int k = 0;        // RSR block height (1..16); 0 = the kernel's per-shape rule
   // nullopt = the kernel's preferred type (int8 where supported).
   std::optional<ActivationType> activations;
-  // Test-only: repeat the multiply this many extra times (used to check that
-  // `rsr-bench regress` catches a slowdown). 0 in all real use.
-  int test_slowdown = 0;
 };
 
 class Kernel {
@@ -71,8 +68,15 @@ class Kernel {
   // mismatch, NaN/Inf in x (policy: reject), or when not prepared.
   void Gemv(std::span<const float> x, std::span<float> y) const;
   // x.size() == tokens*cols(), y.size() == tokens*rows(), 1 <= tokens <=
-  // kMaxTokens.
+  // kMaxTokens. One token takes the same path as Gemv.
   void Gemm(std::span<const float> x, size_t tokens, std::span<float> y) const;
+  // The int8 path on activations the caller quantized: one quantization
+  // shared by several matrices with the same input, or hand-made values
+  // (e.g. all -128, which QuantizeActivations never produces). Requires
+  // Caps().int8_activations. xq is validated: xq.cols == cols(), 1 <=
+  // xq.tokens <= kMaxTokens, array sizes, finite positive scales and
+  // sum[t] == the sum of token t's q. y.size() == xq.tokens * rows().
+  void GemmQuantized(const QuantizedActivations& xq, std::span<float> y) const;
 
   // Exact bytes of the prepared form (weights, index, scales; not scratch).
   virtual size_t PreparedBytes() const = 0;
@@ -89,26 +93,41 @@ class Kernel {
   // Throws rsr::Error("threads") when negative.
   void SetThreads(int threads);
 
+  // Save/load protocol, used by rsr/serialize.h (which owns the file header
+  // and checksums). SavePayload throws rsr::Error("kernel") when not
+  // prepared or not Serializable(). LoadPayload reads and validates the
+  // payload for an M x K matrix with tensor scale s_w; on success the kernel
+  // is prepared, on rsr::Error("file") it is left unprepared.
+  virtual bool Serializable() const { return false; }
+  void SavePayload(ByteWriter& out) const;
+  void LoadPayload(ByteReader& in, size_t rows, size_t cols,
+                   float weight_scale);
+
  protected:
   virtual void PrepareImpl(const TernaryMatrix& w) = 0;
-  // Int8 path: xq holds N tokens; write y (N x M). Default: throws.
+  // The multiply, called with validated arguments only (the public entry
+  // points above check shapes, token counts and activations once). y is
+  // N x M. GEMV (one token) and GEMM (N >= 2) are separate paths; a kernel
+  // without a dedicated GEMV leaves GemvI8/GemvF32 alone and its GemmI8 /
+  // GemmF32 then also sees N = 1.
+  // Int8: xq holds N tokens. Defaults: GemvI8 calls GemmI8, which throws.
+  virtual void GemvI8(const QuantizedActivations& xq, float* y) const;
   virtual void GemmI8(const QuantizedActivations& xq, float* y) const;
-  // Float path: x is N x K; write y (N x M). Default: throws.
+  // Float: x is N x K, finite. Defaults: GemvF32 calls GemmF32, which throws.
+  virtual void GemvF32(const float* x, float* y) const;
   virtual void GemmF32(const float* x, size_t tokens, float* y) const;
 
-  // Save/load of the prepared form (rsr/serialize.h). SaveImpl writes the
-  // payload; LoadImpl reads it for the given shape and must validate every
-  // field (throw rsr::Error("file")) before the kernel is used. Defaults:
-  // not supported (throws rsr::Error("kernel")).
-  virtual bool Serializable() const { return false; }
+  // The kernel's half of save/load (SavePayload / LoadPayload above).
+  // SaveImpl writes the payload; LoadImpl reads it for the given shape and
+  // must validate every field (throw rsr::Error("file")) before the kernel is
+  // used. Defaults: not supported (throws rsr::Error("kernel")).
   virtual void SaveImpl(ByteWriter& out) const;
   virtual void LoadImpl(ByteReader& in, size_t rows, size_t cols);
 
  private:
   void CheckPrepared() const;
-  friend std::vector<uint8_t> SaveKernelToBytes(const Kernel&);
-  friend std::unique_ptr<Kernel> LoadKernelFromBytes(std::span<const uint8_t>,
-                                                     const KernelOptions&);
+  // Dispatches validated arguments to the GEMV or GEMM path.
+  void RunI8(const QuantizedActivations& xq, float* y) const;
   KernelOptions options_;
   size_t rows_ = 0;
   size_t cols_ = 0;

@@ -5,6 +5,7 @@
 #include <cmath>
 #include <string>
 
+#include "kernels/core/quantize.h"
 #include "rsr/error.h"
 
 namespace rsr {
@@ -66,37 +67,90 @@ void Kernel::Gemv(std::span<const float> x, std::span<float> y) const {
 void Kernel::Gemm(std::span<const float> x, size_t tokens,
                   std::span<float> y) const {
   CheckPrepared();
-  if (tokens == 0) throw Error("tokens", "must be >= 1");
-  if (tokens > kMaxTokens)
-    throw Error("tokens", std::to_string(tokens) + " exceeds the limit " +
-                              std::to_string(kMaxTokens));
-  if (x.size() != tokens * cols_)
-    throw Error("x", "size " + std::to_string(x.size()) + " != tokens*K = " +
-                         std::to_string(tokens) + "*" + std::to_string(cols_));
+  CheckActivationShape(x.size(), cols_, tokens);
   if (y.size() != tokens * rows_)
     throw Error("y", "size " + std::to_string(y.size()) + " != tokens*M = " +
                          std::to_string(tokens) + "*" + std::to_string(rows_));
-  const int repeats = 1 + std::max(0, options_.test_slowdown);
   if (activations() == ActivationType::kInt8) {
-    const QuantizedActivations xq = QuantizeActivations(x, cols_, tokens);
-    for (int i = 0; i < repeats; ++i) GemmI8(xq, y.data());
-  } else {
-    for (size_t i = 0; i < x.size(); ++i) {
-      if (!std::isfinite(x[i]))
-        throw Error("x", "activation " + std::to_string(i % cols_) +
-                             " of token " + std::to_string(i / cols_) +
-                             " is not finite");
-    }
-    for (int i = 0; i < repeats; ++i) GemmF32(x.data(), tokens, y.data());
+    RunI8(QuantizeChecked(x.data(), cols_, tokens), y.data());
+    return;
   }
+  for (size_t i = 0; i < x.size(); ++i) {
+    if (!std::isfinite(x[i]))
+      throw Error("x", "activation " + std::to_string(i % cols_) +
+                           " of token " + std::to_string(i / cols_) +
+                           " is not finite");
+  }
+  if (tokens == 1)
+    GemvF32(x.data(), y.data());
+  else
+    GemmF32(x.data(), tokens, y.data());
+}
+
+void Kernel::GemmQuantized(const QuantizedActivations& xq,
+                           std::span<float> y) const {
+  CheckPrepared();
+  if (!Caps().int8_activations)
+    throw Error("activations", Name() + " has no int8 path");
+  if (xq.cols != cols_)
+    throw Error("x", "K = " + std::to_string(xq.cols) + " but the kernel has " +
+                         std::to_string(cols_) + " columns");
+  CheckActivationShape(xq.q.size(), cols_, xq.tokens);
+  if (xq.scale.size() != xq.tokens || xq.sum.size() != xq.tokens)
+    throw Error("x", "scale and sum need one entry per token");
+  for (size_t t = 0; t < xq.tokens; ++t) {
+    if (!std::isfinite(xq.scale[t]) || !(xq.scale[t] > 0.0f))
+      throw Error("x", "scale of token " + std::to_string(t) +
+                           " is not finite and positive");
+    int64_t sum = 0;
+    for (size_t k = 0; k < cols_; ++k) sum += xq.token(t)[k];
+    if (sum != xq.sum[t])
+      throw Error("x", "sum of token " + std::to_string(t) + " is " +
+                           std::to_string(xq.sum[t]) + ", its values add to " +
+                           std::to_string(sum));
+  }
+  if (y.size() != xq.tokens * rows_)
+    throw Error("y", "size " + std::to_string(y.size()) +
+                         " != tokens*M = " + std::to_string(xq.tokens) + "*" +
+                         std::to_string(rows_));
+  RunI8(xq, y.data());
+}
+
+void Kernel::RunI8(const QuantizedActivations& xq, float* y) const {
+  if (xq.tokens == 1)
+    GemvI8(xq, y);
+  else
+    GemmI8(xq, y);
+}
+
+void Kernel::GemvI8(const QuantizedActivations& xq, float* y) const {
+  GemmI8(xq, y);
 }
 
 void Kernel::GemmI8(const QuantizedActivations&, float*) const {
   throw Error("activations", Name() + " has no int8 path");
 }
 
+void Kernel::GemvF32(const float* x, float* y) const { GemmF32(x, 1, y); }
+
 void Kernel::GemmF32(const float*, size_t, float*) const {
   throw Error("activations", Name() + " has no float path");
+}
+
+void Kernel::SavePayload(ByteWriter& out) const {
+  CheckPrepared();
+  if (!Serializable())
+    throw Error("kernel", Name() + " does not support save/load");
+  SaveImpl(out);
+}
+
+void Kernel::LoadPayload(ByteReader& in, size_t rows, size_t cols,
+                         float weight_scale) {
+  rows_ = 0;  // unprepared unless LoadImpl succeeds
+  LoadImpl(in, rows, cols);
+  rows_ = rows;
+  cols_ = cols;
+  weight_scale_ = weight_scale;
 }
 
 void Kernel::SaveImpl(ByteWriter&) const {

@@ -1,15 +1,15 @@
-// Per-token activation quantization (ALGORITHMS.md 0), Highway SIMD.
+// Per-token activation quantization (docs/algorithms.md §0), Highway SIMD.
 // Every int8 kernel pays this inside Gemv/Gemm, so it is vectorised too: the
 // scalar loop (nearbyint per element) took ~2 us at K = 2560 on Zen 5, a few
 // percent of an I2_S GEMV at that size.
 #undef HWY_TARGET_INCLUDE
 #define HWY_TARGET_INCLUDE "kernels/core/quant.cc"
-#include "hwy/foreach_target.h"  // IWYU pragma: keep
-#include "hwy/highway.h"
-
 #include <algorithm>
 #include <cmath>
 #include <string>
+
+#include "hwy/foreach_target.h"  // IWYU pragma: keep
+#include "hwy/highway.h"
 
 HWY_BEFORE_NAMESPACE();
 namespace rsr {
@@ -50,7 +50,8 @@ int32_t QuantizeRow(const float* HWY_RESTRICT x, size_t n, float s,
   auto vsum = hn::Zero(di);
   size_t i = 0;
   for (; i + N <= n; i += N) {
-    const auto r = hn::Min(hn::Max(hn::Round(hn::Mul(hn::LoadU(d, x + i), vs)), lo), hi);
+    const auto r =
+        hn::Min(hn::Max(hn::Round(hn::Mul(hn::LoadU(d, x + i), vs)), lo), hi);
     const auto qi = hn::ConvertTo(di, r);
     vsum = hn::Add(vsum, qi);
     hn::StoreU(hn::DemoteTo(d8, qi), d8, q + i);
@@ -70,6 +71,7 @@ int32_t QuantizeRow(const float* HWY_RESTRICT x, size_t n, float s,
 HWY_AFTER_NAMESPACE();
 
 #if HWY_ONCE
+#include "kernels/core/quantize.h"
 #include "rsr/error.h"
 #include "rsr/limits.h"
 #include "rsr/quant.h"
@@ -78,16 +80,19 @@ namespace rsr {
 HWY_EXPORT(AbsMaxOrNaN);
 HWY_EXPORT(QuantizeRow);
 
-QuantizedActivations QuantizeActivations(std::span<const float> x, size_t cols,
-                                         size_t tokens) {
+void CheckActivationShape(size_t x_size, size_t cols, size_t tokens) {
   if (cols == 0) throw Error("x", "K (cols) must be >= 1");
   if (tokens == 0) throw Error("tokens", "must be >= 1");
   if (tokens > kMaxTokens)
     throw Error("tokens", std::to_string(tokens) + " exceeds the limit " +
                               std::to_string(kMaxTokens));
-  if (x.size() != cols * tokens)
-    throw Error("x", "size " + std::to_string(x.size()) + " != tokens*K = " +
-                         std::to_string(tokens * cols));
+  if (x_size != cols * tokens)
+    throw Error("x", "size " + std::to_string(x_size) + " != tokens*K = " +
+                         std::to_string(tokens) + "*" + std::to_string(cols));
+}
+
+QuantizedActivations QuantizeChecked(const float* x, size_t cols,
+                                     size_t tokens) {
   QuantizedActivations out;
   out.cols = cols;
   out.tokens = tokens;
@@ -95,7 +100,7 @@ QuantizedActivations QuantizeActivations(std::span<const float> x, size_t cols,
   out.scale.resize(tokens);
   out.sum.resize(tokens);
   for (size_t t = 0; t < tokens; ++t) {
-    const float* xt = x.data() + t * cols;
+    const float* xt = x + t * cols;
     float amax = HWY_DYNAMIC_DISPATCH(AbsMaxOrNaN)(xt, cols);
     if (std::isnan(amax)) {
       for (size_t k = 0; k < cols; ++k)
@@ -107,10 +112,16 @@ QuantizedActivations QuantizeActivations(std::span<const float> x, size_t cols,
     amax = std::max(amax, 1e-5f);
     const float s = 127.0f / amax;
     out.scale[t] = s;
-    out.sum[t] = HWY_DYNAMIC_DISPATCH(QuantizeRow)(xt, cols, s,
-                                                   out.q.data() + t * cols);
+    out.sum[t] =
+        HWY_DYNAMIC_DISPATCH(QuantizeRow)(xt, cols, s, out.q.data() + t * cols);
   }
   return out;
+}
+
+QuantizedActivations QuantizeActivations(std::span<const float> x, size_t cols,
+                                         size_t tokens) {
+  CheckActivationShape(x.size(), cols, tokens);
+  return QuantizeChecked(x.data(), cols, tokens);
 }
 
 }  // namespace rsr

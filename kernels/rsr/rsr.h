@@ -1,4 +1,4 @@
-// The RSR family (ALGORITHMS.md sections 1-4): registry factories and the
+// The RSR family (docs/algorithms.md §1-4): registry factories and the
 // block-height rules.
 //
 //   rsr         scalar reference of the paper: index per row block of k rows,
@@ -27,10 +27,10 @@ std::unique_ptr<Kernel> MakeRsrPPSimd(const KernelOptions& options);
 
 // The paper's theoretical block height k = log2 K - log2 log2 K (rounded).
 int RsrPaperK(size_t cols);
-// Per-shape defaults used when KernelOptions::k == 0 (see rsr_kernels.cc and
-// rsr_simd.cc for the measurements behind them).
-int RsrDefaultK(size_t cols);          // rsr: argmin_k (K + k 2^k) / k
-int RsrPPDefaultK(size_t cols);        // rsrpp: argmin_k (K + 2 2^k) / k
+// Per-shape defaults used when KernelOptions::k == 0 (block_height.cc, with
+// the measurements behind them).
+int RsrDefaultK(size_t cols);    // rsr: argmin_k (K + k 2^k) / k
+int RsrPPDefaultK(size_t cols);  // rsrpp: argmin_k (K + 2 2^k) / k
 int RsrPPSimdDefaultK(size_t cols, bool binary);
 
 }  // namespace rsr

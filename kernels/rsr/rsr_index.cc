@@ -85,7 +85,8 @@ void BuildBlocks(const TernaryMatrix& w, int k, CodeForm form, int plane_value,
       for (size_t c = 0; c < buckets; ++c) count[c + 1] += count[c];
       for (size_t c = 0; c <= buckets; ++c) off[c] = static_cast<Idx>(count[c]);
       Idx* perm = perm_all + b * K;
-      for (size_t j = 0; j < K; ++j) perm[count[code[j]]++] = static_cast<Idx>(j);
+      for (size_t j = 0; j < K; ++j)
+        perm[count[code[j]]++] = static_cast<Idx>(j);
     }
   });
 }
@@ -257,6 +258,18 @@ std::vector<uint32_t> ColumnCodes(const Index& ix, size_t block) {
     for (size_t p = ix.Offset(block, c); p < ix.Offset(block, c + 1); ++p)
       codes[ix.PermAt(block, p)] = static_cast<uint32_t>(c);
   return codes;
+}
+
+bool HasMinusOne(const Index& ix) {
+  if (ix.form != CodeForm::kBase3) return false;
+  for (size_t b = 0; b < ix.blocks; ++b)
+    for (size_t c = 0; c < ix.buckets; ++c) {
+      if (ix.Offset(b, c + 1) == ix.Offset(b, c)) continue;
+      size_t code = c;
+      for (int t = 0; t < ix.k; ++t, code /= 3)
+        if (code % 3 == 0) return true;
+    }
+  return false;
 }
 
 int PaperK(size_t cols) {

@@ -1,4 +1,4 @@
-// The RSR index (ALGORITHMS.md sections 1-3): per row block of k rows, a
+// The RSR index (docs/algorithms.md §1-3): per row block of k rows, a
 // column permutation sigma_b sorted by column code (counting sort, ascending
 // column inside a bucket) and the bucket start offsets L_b (buckets + 1
 // entries, L_b[0] = 0, L_b[buckets] = K). W itself is not kept.
@@ -42,8 +42,8 @@ int MaxK(CodeForm f);
 size_t NumBuckets(CodeForm f, int k);
 
 struct Index {
-  size_t rows = 0;     // M (unpadded)
-  size_t cols = 0;     // K
+  size_t rows = 0;  // M (unpadded)
+  size_t cols = 0;  // K
   int k = 0;
   CodeForm form = CodeForm::kBinary;
   size_t blocks = 0;   // ceil(M / k)
@@ -115,6 +115,12 @@ void Save(ByteWriter& out, const Index& index);
 // and ValidateCanonical. Throws rsr::Error("file") prefixed with `what`.
 Index Load(ByteReader& in, size_t rows, size_t cols, int required_k,
            const std::string& what);
+
+// True when some non-empty bucket's code has a trit 0 (a -1 weight) in a
+// kBase3 index. Build picks kBase3 only for a matrix with a -1 weight and
+// padding rows are trit 1 (ValidateCanonical), so a loaded kBase3 index
+// without one is not what Build writes. O(blocks * 3^k * k).
+bool HasMinusOne(const Index& index);
 
 // Reconstructs what the index encodes, for tests: the code of column j in
 // block b (the bucket holding j).

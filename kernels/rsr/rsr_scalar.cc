@@ -1,6 +1,6 @@
 // rsr and rsrpp: the scalar kernels, written to follow the paper step by step
-// (ALGORITHMS.md 1-3). They are the slow twins of rsrpp-simd and the subject
-// of the paper-reproduction tables.
+// (docs/algorithms.md §1-3). They are the slow twins of rsrpp-simd and the
+// subject of the paper-reproduction tables.
 #include <algorithm>
 #include <cstdint>
 #include <string>
@@ -14,32 +14,6 @@
 #include "rsr/error.h"
 
 namespace rsr {
-
-int RsrPaperK(size_t cols) { return rsr_index::PaperK(cols); }
-
-namespace {
-
-// argmin_k (K + cost(k)) / k over k in 1..12: additions per row of the
-// segmented sums plus the block product, the model behind the defaults.
-template <class Cost>
-int ArgminAdds(size_t cols, const Cost& cost) {
-  int best = 1;
-  double best_adds = 1e300;
-  for (int k = 1; k <= 12; ++k) {
-    const double adds = (static_cast<double>(cols) + cost(k)) / k;
-    if (adds < best_adds) best_adds = adds, best = k;
-  }
-  return best;
-}
-
-}  // namespace
-
-int RsrDefaultK(size_t cols) {
-  return ArgminAdds(cols, [](int k) { return double(k) * (1 << k); });
-}
-int RsrPPDefaultK(size_t cols) {
-  return ArgminAdds(cols, [](int k) { return 2.0 * (1 << k); });
-}
 
 namespace {
 
@@ -134,7 +108,8 @@ class RsrScalar final : public Kernel {
 
   void PrepareImpl(const TernaryMatrix& w) override {
     int k = options().k;
-    if (k == 0) k = plus_plus_ ? RsrPPDefaultK(w.cols()) : RsrDefaultK(w.cols());
+    if (k == 0)
+      k = plus_plus_ ? RsrPPDefaultK(w.cols()) : RsrDefaultK(w.cols());
     binary_ = w.IsBinary();
     pos_ = rsr_index::Build(w, k, CodeForm::kBinary, +1, threads());
     neg_ = binary_ ? Index{}
