@@ -8,11 +8,10 @@
 // tile's rows stay in L1/L2 across tokens.
 #undef HWY_TARGET_INCLUDE
 #define HWY_TARGET_INCLUDE "baselines/dense/dense_f32.cc"
-#include "hwy/foreach_target.h"  // IWYU pragma: keep
-#include "hwy/highway.h"
-
 #include <algorithm>
 
+#include "hwy/foreach_target.h"  // IWYU pragma: keep
+#include "hwy/highway.h"
 #include "kernels/core/aligned.h"
 #include "kernels/core/parallel.h"
 #include "kernels/core/prefetch.h"
@@ -103,12 +102,10 @@ class DenseF32 final : public Kernel {
 
  protected:
   void PrepareImpl(const TernaryMatrix& w) override {
-    m_ = w.rows();
-    k_ = w.cols();
-    stride_ = (k_ + kRowAlign - 1) / kRowAlign * kRowAlign;
-    w_.Resize(m_ * stride_);
-    for (size_t r = 0; r < m_; ++r)
-      for (size_t c = 0; c < k_; ++c) w_[r * stride_ + c] = w.at(r, c);
+    stride_ = (w.cols() + kRowAlign - 1) / kRowAlign * kRowAlign;
+    w_.Resize(w.rows() * stride_);
+    for (size_t r = 0; r < w.rows(); ++r)
+      for (size_t c = 0; c < w.cols(); ++c) w_[r * stride_ + c] = w.at(r, c);
   }
   bool Serializable() const override { return true; }
   void SaveImpl(ByteWriter& out) const override { out.PutArray(w_); }
@@ -123,20 +120,19 @@ class DenseF32 final : public Kernel {
           throw Error("file", "weight outside {-1,0,+1} or nonzero padding");
       }
     w_ = std::move(w);
-    m_ = rows;
-    k_ = cols;
     stride_ = stride;
   }
   void GemmF32(const float* x, size_t tokens, float* y) const override {
-    ParallelChunks(m_, threads(), 16, [&](size_t r0, size_t r1) {
-      HWY_DYNAMIC_DISPATCH(DenseF32Rows)(w_.data(), stride_, m_, k_, x,
-                                         tokens, weight_scale(), y, r0, r1);
+    ParallelChunks(rows(), threads(), 16, [&](size_t r0, size_t r1) {
+      HWY_DYNAMIC_DISPATCH(DenseF32Rows)
+      (w_.data(), stride_, rows(), cols(), x, tokens, weight_scale(), y, r0,
+       r1);
     });
   }
 
  private:
   AlignedBuffer<float> w_;
-  size_t m_ = 0, k_ = 0, stride_ = 0;
+  size_t stride_ = 0;  // floats per row: K rounded up to kRowAlign
 };
 
 }  // namespace

@@ -25,8 +25,6 @@ class DenseNaive final : public Kernel {
  protected:
   void PrepareImpl(const TernaryMatrix& w) override {
     w_.assign(w.values().begin(), w.values().end());
-    m_ = w.rows();
-    k_ = w.cols();
   }
   bool Serializable() const override { return true; }
   void SaveImpl(ByteWriter& out) const override { out.PutArray(w_); }
@@ -36,25 +34,23 @@ class DenseNaive final : public Kernel {
     for (int8_t v : w)
       if (v < -1 || v > 1) throw Error("file", "weight outside {-1,0,+1}");
     w_ = std::move(w);
-    m_ = rows;
-    k_ = cols;
   }
   void GemmF32(const float* x, size_t tokens, float* y) const override {
     const float scale = weight_scale();
-    ParallelFor(m_, threads(), [&](size_t r) {
-      const int8_t* wr = w_.data() + r * k_;
+    const size_t M = rows(), K = cols();
+    ParallelFor(M, threads(), [&](size_t r) {
+      const int8_t* wr = w_.data() + r * K;
       for (size_t t = 0; t < tokens; ++t) {
-        const float* xt = x + t * k_;
+        const float* xt = x + t * K;
         float acc = 0.0f;
-        for (size_t k = 0; k < k_; ++k) acc += static_cast<float>(wr[k]) * xt[k];
-        y[t * m_ + r] = acc * scale;
+        for (size_t k = 0; k < K; ++k) acc += static_cast<float>(wr[k]) * xt[k];
+        y[t * M + r] = acc * scale;
       }
     });
   }
 
  private:
   std::vector<int8_t> w_;
-  size_t m_ = 0, k_ = 0;
 };
 
 }  // namespace

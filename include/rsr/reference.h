@@ -4,7 +4,9 @@
 
 #include <cstddef>
 #include <span>
+#include <vector>
 
+#include "rsr/kernel.h"
 #include "rsr/matrix.h"
 #include "rsr/quant.h"
 
@@ -26,5 +28,28 @@ void ReferenceGemmF32(const TernaryMatrix& w, std::span<const float> x,
 // pair it with activations on a 1/8 grid, where every float path is exact
 // and compared with ==.
 double FloatTolerance(size_t cols, double abs_sum, float weight_scale);
+
+// A kernel's output y (N x M) for weights w and float inputs x (N x K)
+// against the reference of its activation type: int8 outputs must equal
+// ReferenceGemmI8 on QuantizeActivations(x) (==), float outputs must lie
+// within FloatTolerance of ReferenceGemmF32 (or equal it, with
+// exact_float, for inputs on which every float path is exact). The one
+// comparison the tests and `rsr-bench verify` share.
+struct ReferenceCheck {
+  struct Miss {
+    size_t token = 0, row = 0;
+    float got = 0, want = 0;
+    double tolerance = 0;
+  };
+  size_t mismatches = 0;
+  double max_abs_error = 0;
+  std::vector<Miss> first;  // the first few mismatches
+  bool ok() const { return mismatches == 0; }
+};
+ReferenceCheck CheckAgainstReference(const TernaryMatrix& w,
+                                     std::span<const float> x, size_t tokens,
+                                     ActivationType activations,
+                                     std::span<const float> y,
+                                     bool exact_float = false);
 
 }  // namespace rsr

@@ -50,4 +50,40 @@ double FloatTolerance(size_t cols, double abs_sum, float weight_scale) {
          std::numeric_limits<float>::denorm_min();
 }
 
+ReferenceCheck CheckAgainstReference(const TernaryMatrix& w,
+                                     std::span<const float> x, size_t tokens,
+                                     ActivationType activations,
+                                     std::span<const float> y,
+                                     bool exact_float) {
+  constexpr size_t kKeep = 5;
+  const size_t M = w.rows(), K = w.cols();
+  if (y.size() != tokens * M) throw Error("y", "size != tokens*M");
+  std::vector<float> ref(tokens * M);
+  const bool int8 = activations == ActivationType::kInt8;
+  if (int8)
+    ReferenceGemmI8(w, QuantizeActivations(x, K, tokens), ref);
+  else
+    ReferenceGemmF32(w, x, tokens, ref);
+  ReferenceCheck check;
+  for (size_t t = 0; t < tokens; ++t) {
+    double tol = 0;
+    if (!int8 && !exact_float) {
+      double abs_sum = 0;
+      for (size_t i = 0; i < K; ++i) abs_sum += std::fabs(x[t * K + i]);
+      tol = FloatTolerance(K, abs_sum, w.scale());
+    }
+    for (size_t r = 0; r < M; ++r) {
+      const float got = y[t * M + r], want = ref[t * M + r];
+      const double err = std::fabs(static_cast<double>(got) - want);
+      if (!(err <= tol)) {  // NaN fails
+        if (check.first.size() < kKeep)
+          check.first.push_back({t, r, got, want, tol});
+        ++check.mismatches;
+      }
+      if (!(err <= check.max_abs_error)) check.max_abs_error = err;
+    }
+  }
+  return check;
+}
+
 }  // namespace rsr
