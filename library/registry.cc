@@ -13,8 +13,8 @@ const std::vector<KernelInfo>& Registry() {
   // One line per kernel. Order: the subject first, then baselines.
   static const std::vector<KernelInfo> kRegistry = {
       {"rsr", "RSR (paper), scalar, ternary as B+ - B-, int8/f32", &MakeRsr},
-      {"rsrpp", "RSR++ halving fold, scalar, int8/f32", &MakeRsrPP},
-      {"rsrpp-simd", "RSR++ Highway SIMD, base-3 one-pass index, token-tiled Gemm, int8/f32", &MakeRsrPPSimd},
+      {"rsrpp", "RSR++ halving fold, scalar, int8/f32", &MakeRsrpp},
+      {"rsrpp-simd", "RSR++ Highway SIMD, base-3 one-pass index, token-tiled Gemm, int8/f32", &MakeRsrppSimd},
       {"dense-naive", "row-major scalar float loop, int8 weights", &MakeDenseNaive},
       {"dense-f32", "Highway SIMD float GEMV/GEMM, float weights", &MakeDenseF32},
       {"i2s", "bitnet.cpp I2_S 2-bit packed, int8 activations, SIMD", &MakeI2s},

@@ -31,7 +31,7 @@ int ArgminAdds(size_t cols, const Cost& cost) {
 int RsrDefaultK(size_t cols) {
   return ArgminAdds(cols, [](int k) { return double(k) * (1 << k); });
 }
-int RsrPPDefaultK(size_t cols) {
+int RsrppDefaultK(size_t cols) {
   return ArgminAdds(cols, [](int k) { return 2.0 * (1 << k); });
 }
 
@@ -46,7 +46,7 @@ int RsrPPDefaultK(size_t cols) {
 // but k is fixed at Prepare and decode (N = 1) dominates, so the rule follows
 // the GEMV optimum. The binary rule is the same "~9 columns per bucket"
 // by analogy, not separately swept.
-int RsrPPSimdDefaultK(size_t cols, bool binary) {
+int RsrppSimdDefaultK(size_t cols, bool binary) {
   const double l2 = std::log2(static_cast<double>(std::max<size_t>(cols, 1)));
   const int k = binary ? static_cast<int>(std::lround(l2)) - 3
                        : static_cast<int>(std::lround(l2 / std::log2(3.0))) - 2;

@@ -22,15 +22,15 @@
 namespace rsr {
 
 std::unique_ptr<Kernel> MakeRsr(const KernelOptions& options);
-std::unique_ptr<Kernel> MakeRsrPP(const KernelOptions& options);
-std::unique_ptr<Kernel> MakeRsrPPSimd(const KernelOptions& options);
+std::unique_ptr<Kernel> MakeRsrpp(const KernelOptions& options);
+std::unique_ptr<Kernel> MakeRsrppSimd(const KernelOptions& options);
 
 // The paper's theoretical block height k = log2 K - log2 log2 K (rounded).
 int RsrPaperK(size_t cols);
 // Per-shape defaults used when KernelOptions::k == 0 (block_height.cc, with
 // the measurements behind them).
 int RsrDefaultK(size_t cols);    // rsr: argmin_k (K + k 2^k) / k
-int RsrPPDefaultK(size_t cols);  // rsrpp: argmin_k (K + 2 2^k) / k
-int RsrPPSimdDefaultK(size_t cols, bool binary);
+int RsrppDefaultK(size_t cols);  // rsrpp: argmin_k (K + 2 2^k) / k
+int RsrppSimdDefaultK(size_t cols, bool binary);
 
 }  // namespace rsr

@@ -109,7 +109,7 @@ class RsrScalar final : public Kernel {
   void PrepareImpl(const TernaryMatrix& w) override {
     int k = options().k;
     if (k == 0)
-      k = plus_plus_ ? RsrPPDefaultK(w.cols()) : RsrDefaultK(w.cols());
+      k = plus_plus_ ? RsrppDefaultK(w.cols()) : RsrDefaultK(w.cols());
     binary_ = w.IsBinary();
     pos_ = rsr_index::Build(w, k, CodeForm::kBinary, +1, threads());
     neg_ = binary_ ? Index{}
@@ -205,7 +205,7 @@ class RsrScalar final : public Kernel {
 std::unique_ptr<Kernel> MakeRsr(const KernelOptions& o) {
   return std::make_unique<RsrScalar>(o, false);
 }
-std::unique_ptr<Kernel> MakeRsrPP(const KernelOptions& o) {
+std::unique_ptr<Kernel> MakeRsrpp(const KernelOptions& o) {
   return std::make_unique<RsrScalar>(o, true);
 }
 

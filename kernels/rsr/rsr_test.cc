@@ -248,8 +248,8 @@ TEST(RsrKernels, RejectsTooLargeTernaryK) {
 TEST(RsrKernels, DefaultK) {
   for (size_t kk : {size_t{1}, size_t{100}, size_t{2560}, size_t{8192}, size_t{65536}, size_t{1} << 20}) {
     EXPECT_GE(RsrDefaultK(kk), 1);
-    EXPECT_GE(RsrPPDefaultK(kk), RsrDefaultK(kk));
-    EXPECT_LE(RsrPPSimdDefaultK(kk, false), 12);
+    EXPECT_GE(RsrppDefaultK(kk), RsrDefaultK(kk));
+    EXPECT_LE(RsrppSimdDefaultK(kk, false), 12);
   }
 }
 

@@ -64,7 +64,7 @@ namespace {
 
 using rsr_index::CodeForm;
 
-class RsrPPSimd final : public Kernel {
+class RsrppSimd final : public Kernel {
  public:
   using Kernel::Kernel;
   std::string Name() const override { return "rsrpp-simd"; }
@@ -99,7 +99,7 @@ class RsrPPSimd final : public Kernel {
   void PrepareImpl(const TernaryMatrix& w) override {
     const bool binary = w.IsBinary();
     int k = options().k;
-    if (k == 0) k = RsrPPSimdDefaultK(w.cols(), binary);
+    if (k == 0) k = RsrppSimdDefaultK(w.cols(), binary);
     ix_ = rsr_index::Build(w, k, binary ? CodeForm::kBinary : CodeForm::kBase3,
                            +1, threads());
   }
@@ -127,8 +127,8 @@ class RsrPPSimd final : public Kernel {
 
 }  // namespace
 
-std::unique_ptr<Kernel> MakeRsrPPSimd(const KernelOptions& o) {
-  return std::make_unique<RsrPPSimd>(o);
+std::unique_ptr<Kernel> MakeRsrppSimd(const KernelOptions& o) {
+  return std::make_unique<RsrppSimd>(o);
 }
 
 }  // namespace rsr
