@@ -260,9 +260,7 @@ struct Engine {
 // one tile of lines in flight. AVX3_DL, 1 thread, idle, min ms of 2 runs,
 // `rsr-bench run --kernels i2s --min-time 0.4`, none -> T1 next tile:
 // 2560^2 0.046 -> 0.043, 8192^2 0.56 -> 0.38, 16384^2 4.45 -> 1.65 (medians
-// 4.7 -> 1.9-2.8; DRAM-noisy). Tried and not better within the noise: 2 or
-// 4 tiles ahead, the T2 hint; the T0 hint was slower (8192^2 0.42-0.61), and
-// 2 KiB ahead inside the row (into the next row's lines) lost 7% at 16384^2.
+// 4.7 -> 1.9-2.8; DRAM-noisy). Other distances and hints: docs/design-notes.md.
 // raw[i][j] = sum over the row of codes(rows[i]) * toks[j] (scratch layout);
 // next[i] is prefetched alongside rows[i].
 template <size_t R, size_t T>

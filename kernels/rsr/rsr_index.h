@@ -10,8 +10,8 @@
 //   kBase3      unified ternary: c = sum_t (W[bk+t, j] + 1) 3^(k-1-t),
 //               3^k buckets (padding rows are 0, digit 1). It beat the 2k-bit
 //               code c = (pos_mask << k) | neg_mask (4^k buckets) by 1.24x at
-//               3.4 instead of 4.0-4.5 bits/weight (rsr_simd.cc), which was
-//               deleted.
+//               3.4 instead of 4.0-4.5 bits/weight (docs/design-notes.md,
+//               "rsrpp-simd").
 //
 // Index width: uint16 permutation and offsets when K <= 65535 (offsets must
 // hold K itself), uint32 beyond. Bytes() is exact: permutation plus offsets.
