@@ -1,14 +1,22 @@
-// rsr-bench subcommands. Each lives in its own cmd_*.cc and registers itself
-// with the CLI11 app through one Add*Command function called from
-// rsr_bench.cc. A command's callback returns the process exit code:
-// 0 ok, 1 a check failed (mismatch, regression), 2 bad arguments.
+// rsr-bench subcommands. Every command has one shape, in its own cmd_*.cc:
+//   struct FooFlags { ... };          // every flag, defaults = documented ones
+//   int RunFoo(const FooFlags& f);    // the action; returns the exit code:
+//                                     // 0 ok, 1 a check failed (mismatch,
+//                                     // regression), 2 bad arguments
+//   void AddFooCommand(CLI::App& app, CommandResult& action) {
+//     auto [cmd, f] = AddCommand<FooFlags>(app, action, "foo", "...", RunFoo);
+//     cmd->add_option("--bar", f->bar, "...");   // flags bound to the struct
+//   }
+// rsr_bench.cc calls every Add*Command. Commands that write results take
+// OutputFlags (--format, --out); those that pick kernels take Selection.
 #pragma once
 
-#include <functional>
-#include <string>
-#include <vector>
-
 #include <CLI/CLI.hpp>
+#include <functional>
+#include <memory>
+#include <string>
+#include <utility>
+#include <vector>
 
 #include "harness/shapes.h"
 #include "rsr/targets.h"
@@ -30,13 +38,37 @@ struct Selection {
   std::vector<std::string> KernelList() const;  // validated against registry
   std::vector<Shape> ShapeList() const { return ParseShapes(shapes); }
   std::vector<size_t> TokenList() const { return ParseList(tokens, "tokens"); }
-  std::vector<size_t> ThreadList() const { return ParseList(threads, "threads"); }
+  std::vector<size_t> ThreadList() const {
+    return ParseList(threads, "threads");
+  }
   std::vector<size_t> KList() const;  // 0 allowed (= default)
   // "best" -> {best}; "all" -> every supported target; else a list.
   std::vector<TargetInfo> TargetList() const;
 };
 
 using CommandResult = std::function<int()>;
+
+// Registers subcommand `name`; when it is selected, `action` runs
+// run(flags). Returns the subcommand (to add flags) and the flags struct the
+// flags bind to (owned by the callback).
+template <class Flags>
+std::pair<CLI::App*, Flags*> AddCommand(CLI::App& app, CommandResult& action,
+                                        const std::string& name,
+                                        const std::string& description,
+                                        int (*run)(const Flags&)) {
+  auto* cmd = app.add_subcommand(name, description);
+  auto flags = std::make_shared<Flags>();
+  cmd->callback(
+      [&action, flags, run] { action = [flags, run] { return run(*flags); }; });
+  return {cmd, flags.get()};
+}
+
+// --format (one of `formats`; the first is the default) and --out.
+struct OutputFlags {
+  std::string format;
+  std::string out = "-";
+  void AddFlags(CLI::App& cmd, const std::vector<std::string>& formats);
+};
 // Every Add*Command stores its action in `action` when its subcommand is
 // selected; main runs it.
 void AddListCommand(CLI::App& app, CommandResult& action);

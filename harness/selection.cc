@@ -10,6 +10,22 @@
 
 namespace rsr::harness {
 
+void OutputFlags::AddFlags(CLI::App& cmd,
+                           const std::vector<std::string>& formats) {
+  format = formats.front();
+  std::string list;
+  for (size_t i = 0; i < formats.size(); ++i)
+    list += (i == 0                    ? ""
+             : i + 1 == formats.size() ? " or "
+                                       : ", ") +
+            formats[i];
+  cmd.add_option("--format", format, list)
+      ->check(CLI::IsMember(formats))
+      ->capture_default_str();
+  cmd.add_option("--out", out, "output file ('-' = stdout)")
+      ->capture_default_str();
+}
+
 void Selection::AddFlags(CLI::App& cmd) {
   cmd.add_option("--kernels", kernels, "all, or a comma list of registry names")
       ->capture_default_str();
@@ -42,7 +58,8 @@ std::vector<std::string> Selection::KernelList() const {
     if (std::find(names.begin(), names.end(), item) == names.end()) {
       std::string known;
       for (const auto& n : names) known += " " + n;
-      throw Error("kernels", "unknown kernel '" + item + "' (known:" + known + ")");
+      throw Error("kernels",
+                  "unknown kernel '" + item + "' (known:" + known + ")");
     }
     out.push_back(item);
   }
