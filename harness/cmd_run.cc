@@ -1,10 +1,12 @@
 #include <algorithm>
 #include <cstdio>
 #include <map>
+#include <optional>
 
 #include "harness/cli.h"
 #include "harness/machine.h"
 #include "harness/measure.h"
+#include "harness/memory.h"
 #include "harness/report.h"
 #include "rsr/error.h"
 #include "rsr/registry.h"
@@ -22,6 +24,7 @@ struct RunFlags {
   // Scalar kernels (dense-naive, rsr, rsrpp) take seconds per call beyond
   // 8192^2; the default comparison samples them up to that size only.
   double slow_max = double(size_t{1} << 26);
+  size_t max_memory_mib = 0;  // 0 = MemAvailable
 };
 
 int RunRun(const RunFlags& f) {
@@ -42,32 +45,77 @@ int RunRun(const RunFlags& f) {
   size_t done = 0;
   std::vector<nlohmann::json> records;
   std::vector<std::string> skipped;
+  const std::optional<size_t> avail =
+      f.max_memory_mib > 0 ? std::optional<size_t>(f.max_memory_mib << 20)
+                           : AvailableMemoryBytes();
+  // Records a skipped (kernel, shape) once, with the reason, on stderr too.
+  auto skip = [&](const std::string& what, const std::string& why) {
+    const std::string line = what + ": " + why;
+    if (std::find(skipped.begin(), skipped.end(), line) != skipped.end())
+      return;
+    std::fprintf(stderr, "skipped %s\n", line.c_str());
+    skipped.push_back(line);
+  };
+  // Heap figures are null where they cannot be measured (sanitizer builds).
+  auto heap = [](size_t bytes) {
+    return AllocationPeak::Available() ? nlohmann::json(bytes)
+                                       : nlohmann::json(nullptr);
+  };
+  auto gib = [](size_t bytes) {
+    char buf[32];
+    std::snprintf(buf, sizeof(buf), "%.2f GiB", bytes / double(1u << 30));
+    return std::string(buf);
+  };
   for (const auto& s : shapes) {
+    // Memory each kernel needs, estimated before generating the matrix: the
+    // int8 matrix, the kernel's PrepareBytesBound and its largest call.
+    std::map<std::string, size_t> need;
+    const size_t max_tokens = *std::max_element(tokens.begin(), tokens.end());
+    const size_t max_threads =
+        *std::max_element(threads.begin(), threads.end());
+    for (const auto& kn : kernels)
+      for (size_t k : ks) {
+        auto kernel =
+            CreateKernel(kn, {.threads = static_cast<int>(max_threads),
+                              .k = static_cast<int>(k)});
+        const size_t io = 4 * max_tokens * (s.m + s.k);
+        need[kn] = std::max(
+            need[kn], s.m * s.k + io +
+                          kernel->ScratchBytesBound(s.m, s.k, max_tokens) +
+                          kernel->PrepareBytesBound(s.m, s.k));
+      }
+    bool any = false;
+    for (const auto& kn : kernels) {
+      if (avail && need[kn] > *avail) {
+        skip(kn + " " + s.ToString(), "needs about " + gib(need[kn]) + ", " +
+                                          gib(*avail) + " available");
+        done += targets.size() * ks.size() * tokens.size() * threads.size();
+      } else {
+        any = true;
+      }
+    }
+    if (!any) continue;
     const TernaryMatrix w = f.sel.binary ? RandomBinary(s.m, s.k, f.sel.seed)
                                          : RandomTernary(s.m, s.k, f.sel.seed);
     for (const auto& t : targets) {
       SetTargetBits(t.bits);
       for (const auto& kn : kernels)
         for (size_t k : ks) {
+          if (avail && need[kn] > *avail) continue;
           KernelOptions opt;
           opt.k = static_cast<int>(k);
           auto kernel = CreateKernel(kn, opt);
           if (f.slow_max > 0 && !kernel->Caps().simd &&
               static_cast<double>(s.m) * s.k > f.slow_max) {
             done += tokens.size() * threads.size();
-            const std::string what = kn + " " + s.ToString();
-            if (std::find(skipped.begin(), skipped.end(), what) ==
-                skipped.end()) {
-              std::fprintf(
-                  stderr,
-                  "skipped %s: scalar kernel above --slow-max-weights\n",
-                  what.c_str());
-              skipped.push_back(what);
-            }
+            skip(kn + " " + s.ToString(),
+                 "scalar kernel above --slow-max-weights");
             continue;
           }
           // Prepare once; threads are a run-time option.
+          AllocationPeak prepare_peak;
           kernel->Prepare(w);
+          const size_t prepare_bytes = prepare_peak.Bytes();
           for (size_t th : threads) {
             kernel->SetThreads(static_cast<int>(th));
             for (size_t n : tokens) {
@@ -77,6 +125,9 @@ int RunRun(const RunFlags& f) {
               const auto x = RandomActivations(s.k * n, f.sel.seed + 1);
               std::vector<float> y(s.m * n);
               const TimingStats st = TimeGemm(*kernel, x, n, y, f.min_time);
+              AllocationPeak call_peak;  // one more call, untimed
+              kernel->Gemm(x, n, y);
+              const size_t scratch_bytes = call_peak.Bytes();
               const double bytes = static_cast<double>(kernel->PreparedBytes());
               records.push_back(
                   {{"kernel", kn},
@@ -94,6 +145,8 @@ int RunRun(const RunFlags& f) {
                    {"reps", st.reps},
                    {"prepared_bytes", kernel->PreparedBytes()},
                    {"bits_per_weight", kernel->BitsPerWeight()},
+                   {"prepare_peak_bytes", heap(prepare_bytes)},
+                   {"scratch_bytes", heap(scratch_bytes)},
                    {"gbps", bytes / st.median_s / 1e9}});
               if (emulated) records.back()["emulated"] = true;
             }
@@ -142,6 +195,10 @@ void AddRunCommand(CLI::App& app, CommandResult& action) {
       "time even under emulation (qemu-user); results are marked emulated");
   cmd->add_option("--slow-max-weights", f->slow_max,
                   "skip kernels without SIMD when M*K exceeds this (0 = never)")
+      ->capture_default_str();
+  cmd->add_option("--max-memory-mib", f->max_memory_mib,
+                  "skip cases whose estimated memory exceeds this (0 = the "
+                  "machine's MemAvailable)")
       ->capture_default_str();
   cmd->add_option("--min-time", f->min_time, "seconds of timed calls per case")
       ->check(CLI::Range(0.0, 60.0))

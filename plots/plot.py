@@ -13,6 +13,7 @@ Writes (only those whose data exist):
     <out>/time_vs_n.png              GEMV median time vs n, log-log, per kernel
     <out>/speedup_vs_dense_f32.png   speed-up over dense-f32 vs n
     <out>/bits_per_weight.png        prepared bits per weight per kernel
+    <out>/memory.png                 prepared vs peak-Prepare bytes, scratch per call vs N
     <out>/roofline_fraction.png      effective GB/s / measured DRAM GB/s
     <out>/multitoken.png             tokens per second vs tokens per call
     <out>/bandwidth.png              read bandwidth per buffer size and threads
@@ -205,6 +206,92 @@ def plot_bits(run, paper, out, sub):
     ax.set_title("Memory: bits per weight at the largest shape measured")
     plt.setp(ax.get_xticklabels(), rotation=20, ha="right")
     finish(fig, [ax], os.path.join(out, "bits_per_weight.png"), sub)
+
+
+def memory_records(run):
+    """Per kernel, the records (one per token count, 1 thread) of the shape
+    with the most token counts, then the most kernels, then the most weights;
+    or {} when the run has no memory figures (older results, sanitizer
+    builds)."""
+    recs = [r for r in (run or {}).get("results", [])
+            if r.get("prepare_peak_bytes") is not None and r.get("threads") == 1]
+    if not recs:
+        return {}, None
+    shapes = {}
+    for r in recs:
+        e = shapes.setdefault((r["m"], r["k"]), (set(), set()))
+        e[0].add(r["tokens"])
+        e[1].add(r["kernel"])
+    shape = max(shapes, key=lambda sh: (len(shapes[sh][0]), len(shapes[sh][1]),
+                                         sh[0] * sh[1], sh))
+    by_kernel = {}
+    for r in recs:
+        if (r["m"], r["k"]) == shape:
+            by_kernel.setdefault(r["kernel"], {})[r["tokens"]] = r
+    return by_kernel, shape
+
+
+def plot_memory(run, out, sub):
+    by_kernel, shape = memory_records(run)
+    if not by_kernel:
+        note("no prepare_peak_bytes in the run: memory figure skipped")
+        return
+    names = sorted(by_kernel, key=lambda k: next(iter(by_kernel[k].values()))["prepared_bytes"])
+    fig, (a1, a2) = plt.subplots(1, 2, figsize=(11, 4.4))
+    x = range(len(names))
+    first = [next(iter(by_kernel[k].values())) for k in names]
+    a1.bar([i - 0.2 for i in x], [r["prepared_bytes"] / 2.0 ** 20 for r in first], 0.4,
+           label="prepared (PreparedBytes)", color="#4477aa")
+    a1.bar([i + 0.2 for i in x], [r["prepare_peak_bytes"] / 2.0 ** 20 for r in first], 0.4,
+           label="peak during Prepare", color="#ee6677")
+    a1.set_xticks(list(x))
+    a1.set_xticklabels(names, rotation=20, ha="right")
+    a1.set_yscale("log")
+    a1.set_ylabel("MiB (log scale)")
+    a1.set_title("Prepare, %dx%d" % shape)
+    a1.legend(fontsize=8)
+    none = []
+    for k in names:
+        pts = sorted((n, r["scratch_bytes"]) for n, r in by_kernel[k].items()
+                     if r.get("scratch_bytes") is not None)
+        if pts and all(p[1] == 0 for p in pts):
+            none.append(k)
+        elif pts:
+            color, marker = style(k)
+            a2.plot([p[0] for p in pts], [max(p[1], 1) / 2.0 ** 10 for p in pts],
+                    marker=marker, color=color, label=k)
+    if none:
+        a2.text(0.02, 0.02, "no allocation per call: " + ", ".join(none),
+                transform=a2.transAxes, fontsize=7)
+    a2.set_xscale("log", base=2)
+    a2.set_yscale("log")
+    a2.set_xlabel("tokens N per call")
+    a2.set_ylabel("KiB allocated per call (peak; log scale)")
+    a2.set_title("Scratch per call, %dx%d, 1 thread" % shape)
+    a2.legend(fontsize=7)
+    finish(fig, [a1, a2], os.path.join(out, "memory.png"), sub)
+
+
+def memory_table(run):
+    by_kernel, shape = memory_records(run)
+    if not by_kernel:
+        return ""
+    tokens = sorted({n for recs in by_kernel.values() for n in recs})
+    rows = []
+    for k in sorted(by_kernel):
+        r0 = next(iter(by_kernel[k].values()))
+        rows.append([k, fmt(r0["prepared_bytes"] / 2.0 ** 20, "%.2f"),
+                     fmt(r0["prepare_peak_bytes"] / 2.0 ** 20, "%.2f"),
+                     fmt(r0["prepare_peak_bytes"] / r0["prepared_bytes"], "%.3f")] +
+                    [fmt(by_kernel[k][n]["scratch_bytes"] / 2.0 ** 10, "%.1f")
+                     if n in by_kernel[k] else "" for n in tokens])
+    return ("\n## Memory (rsr-bench run), %dx%d, 1 thread\n\n" % shape +
+            "Peak during Prepare: heap high-water mark above what was live before it (the input "
+            "matrix not counted); scratch: heap high-water mark of one call (quantized "
+            "activations and kernel scratch). Both counted by rsr-bench's malloc accounting "
+            "(harness/memory.h).\n\n" +
+            md_table(["kernel", "prepared MiB", "peak Prepare MiB", "peak / prepared"] +
+                     ["scratch KiB, N=%d" % n for n in tokens], rows))
 
 
 def dram_bandwidth(bw):
@@ -414,6 +501,8 @@ def tables(run, bw, paper, targets=None):
                          fmt(frac, "%.2f")])
         out.append("\n" + md_table(["M x K", "kernel", "target", "tokens", "threads", "median ms",
                                      "vs dense-f32", "bits/w", "GB/s", "of DRAM BW"], rows))
+    if run:
+        out.append(memory_table(run))
     if paper:
         out.append("\n## RSR paper reproduction (rsr-bench paper)\n\n" + context_line(paper) + "\n")
         f = paper.get("faithful", [])
@@ -492,6 +581,7 @@ def main():
     multi = dict(run or {})
     multi["results"] = (run or {}).get("results", []) + (tokens or {}).get("results", [])
     plot_multitoken(multi if multi["results"] else None, args.out, sub)
+    plot_memory(multi if multi["results"] else None, args.out, sub)
     plot_bandwidth(bw, args.out, context_line(bw))
     plot_paper(paper, args.out, context_line(paper))
     tpath = args.tables or os.path.join(args.results, "tables.md")

@@ -99,10 +99,13 @@ class DenseF32 final : public Kernel {
     return c;
   }
   size_t PreparedBytes() const override { return w_.bytes(); }
+  size_t PrepareBytesBound(size_t rows, size_t cols) const override {
+    return rows * RowStride(cols) * sizeof(float) + (64u << 10);
+  }
 
  protected:
   void PrepareImpl(const TernaryMatrix& w) override {
-    stride_ = (w.cols() + kRowAlign - 1) / kRowAlign * kRowAlign;
+    stride_ = RowStride(w.cols());
     w_.Resize(w.rows() * stride_);
     for (size_t r = 0; r < w.rows(); ++r)
       for (size_t c = 0; c < w.cols(); ++c) w_[r * stride_ + c] = w.at(r, c);
@@ -110,7 +113,7 @@ class DenseF32 final : public Kernel {
   bool Serializable() const override { return true; }
   void SaveImpl(ByteWriter& out) const override { out.PutArray(w_); }
   void LoadImpl(ByteReader& in, size_t rows, size_t cols) override {
-    const size_t stride = (cols + kRowAlign - 1) / kRowAlign * kRowAlign;
+    const size_t stride = RowStride(cols);
     AlignedBuffer<float> w;
     in.GetArray(w, rows * stride, "weights");
     for (size_t r = 0; r < rows; ++r)
@@ -131,6 +134,9 @@ class DenseF32 final : public Kernel {
   }
 
  private:
+  static size_t RowStride(size_t cols) {
+    return (cols + kRowAlign - 1) / kRowAlign * kRowAlign;
+  }
   AlignedBuffer<float> w_;
   size_t stride_ = 0;  // floats per row: K rounded up to kRowAlign
 };

@@ -21,6 +21,9 @@ class DenseNaive final : public Kernel {
     return c;
   }
   size_t PreparedBytes() const override { return w_.size(); }
+  size_t PrepareBytesBound(size_t rows, size_t cols) const override {
+    return rows * cols + (64u << 10);
+  }
 
  protected:
   void PrepareImpl(const TernaryMatrix& w) override {

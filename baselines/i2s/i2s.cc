@@ -5,10 +5,11 @@
 #undef HWY_TARGET_INCLUDE
 #define HWY_TARGET_INCLUDE "baselines/i2s/i2s.cc"
 // foreach_target.h must come first (it re-includes this file per target).
+// clang-format off
 #include "hwy/foreach_target.h"  // IWYU pragma: keep
 #include "hwy/highway.h"
-
 #include "baselines/i2s/i2s-inl.h"
+// clang-format on
 
 #if HWY_ONCE
 #include <string>
@@ -113,6 +114,10 @@ class I2s final : public Kernel {
     return c;
   }
   size_t PreparedBytes() const override { return w_.PreparedBytes(); }
+  size_t PrepareBytesBound(size_t rows, size_t cols) const override {
+    return rows * i2s::BlocksPerRow(cols) * i2s::kBlockBytes + i2s::kReadSlack +
+           (64u << 10);
+  }
 
  protected:
   void PrepareImpl(const TernaryMatrix& w) override { w_ = i2s::Pack(w); }

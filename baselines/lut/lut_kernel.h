@@ -114,6 +114,12 @@ class LutKernel final : public Kernel {
   size_t PreparedBytes() const override {
     return p_.blocks.bytes() + Format::ExtraBytes(p_);
   }
+  // The blocks, plus TL2's int32 per row.
+  size_t PrepareBytesBound(size_t rows, size_t cols) const override {
+    const auto p = Shaped<Format>(rows, cols);
+    return p.tiles * p.blocks_per_tile * sizeof(typename Format::Block) +
+           rows * sizeof(int32_t) + (64u << 10);
+  }
 
  protected:
   void PrepareImpl(const TernaryMatrix& w) override { p_ = Pack<Format>(w); }

@@ -8,6 +8,13 @@
 // Int8 kernels quantize x per token inside Gemv/Gemm (quant.h) and produce
 // results bit-identical to ReferenceGemmI8 on every target and thread count.
 // Float kernels sum in float and match ReferenceGemmF32 within FloatTolerance.
+//
+// Threads: once prepared, a kernel is immutable under Gemv, Gemm and
+// GemmQuantized, which keep their scratch per call: any number of threads may
+// call them on one prepared kernel at once (each with its own x and y), with
+// results identical to single-threaded calls (tests/concurrency_test.cc).
+// Prepare, LoadPayload and SetThreads modify the kernel and must not overlap
+// any other call on it.
 #pragma once
 
 #include <cstddef>
@@ -61,7 +68,9 @@ class Kernel {
   virtual KernelCaps Caps() const = 0;
 
   // Validates w against Caps() (value set, shape limits) and prepares. May be
-  // called again with another matrix.
+  // called again with another matrix. An allocation failure becomes
+  // rsr::Error("w") naming the kernel, the shape and PrepareBytesBound (never
+  // std::bad_alloc); the kernel is then unprepared.
   void Prepare(const TernaryMatrix& w);
 
   // x.size() == cols(), y.size() == rows(). Throws rsr::Error on a size
@@ -81,6 +90,19 @@ class Kernel {
   // Exact bytes of the prepared form (weights, index, scales; not scratch).
   virtual size_t PreparedBytes() const = 0;
   double BitsPerWeight() const;
+
+  // Memory for sizing a deployment, before preparing anything (rsr-bench
+  // checks them against the available memory; tests check them against the
+  // heap measured around Prepare and calls).
+  // Upper bound on the heap bytes Prepare holds at its peak for an M x K
+  // matrix (the prepared form plus temporaries; the input matrix not
+  // counted), for ternary and binary matrices alike, at threads() threads.
+  virtual size_t PrepareBytesBound(size_t rows, size_t cols) const = 0;
+  // Upper bound on the heap bytes one Gemv/Gemm call with N = `tokens` on an
+  // M x K matrix allocates (quantized activations and kernel scratch, all
+  // freed before it returns), for every kernel:
+  // 8 N K + 4 N M + threads() (256 K + 2 MiB).
+  size_t ScratchBytesBound(size_t rows, size_t cols, size_t tokens) const;
 
   size_t rows() const { return rows_; }
   size_t cols() const { return cols_; }

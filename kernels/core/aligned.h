@@ -5,6 +5,7 @@
 
 #include <cstddef>
 #include <cstring>
+#include <new>
 
 #include "hwy/aligned_allocator.h"
 
@@ -17,6 +18,8 @@ class AlignedBuffer {
   explicit AlignedBuffer(size_t n) { Resize(n); }
   void Resize(size_t n) {
     ptr_ = n ? hwy::AllocateAligned<T>(n) : hwy::AlignedFreeUniquePtr<T[]>();
+    size_ = 0;
+    if (n && !ptr_) throw std::bad_alloc();  // Kernel::Prepare reports it
     size_ = n;
     if (n) std::memset(static_cast<void*>(ptr_.get()), 0, n * sizeof(T));
   }

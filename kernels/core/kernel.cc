@@ -3,6 +3,7 @@
 #include <omp.h>
 
 #include <cmath>
+#include <new>
 #include <string>
 
 #include "kernels/core/quantize.h"
@@ -50,10 +51,24 @@ void Kernel::Prepare(const TernaryMatrix& w) {
     throw Error("w", "K = " + std::to_string(w.cols()) + " exceeds " + Name() +
                          "'s limit " + std::to_string(caps.max_cols));
   rows_ = 0;  // not prepared while PrepareImpl runs (it may throw)
-  PrepareImpl(w);
+  try {
+    PrepareImpl(w);
+  } catch (const std::bad_alloc&) {
+    throw Error("w", Name() + ": out of memory preparing " +
+                         std::to_string(w.rows()) + "x" +
+                         std::to_string(w.cols()) + " (needs up to " +
+                         std::to_string(PrepareBytesBound(w.rows(), w.cols())) +
+                         " bytes besides the matrix)");
+  }
   rows_ = w.rows();
   cols_ = w.cols();
   weight_scale_ = w.scale();
+}
+
+size_t Kernel::ScratchBytesBound(size_t rows, size_t cols,
+                                 size_t tokens) const {
+  const size_t t = static_cast<size_t>(threads());
+  return 8 * tokens * cols + 4 * tokens * rows + t * (256 * cols + (2u << 20));
 }
 
 void Kernel::CheckPrepared() const {

@@ -93,6 +93,12 @@ void BuildBlocks(const TernaryMatrix& w, int k, CodeForm form, int plane_value,
 
 }  // namespace
 
+size_t IndexBytes(size_t rows, size_t cols, int k, CodeForm form) {
+  const size_t blocks = (rows + k - 1) / k;
+  const size_t width = NeedsWideIndex(cols) ? 4 : 2;
+  return blocks * (cols + NumBuckets(form, k) + 1) * width;
+}
+
 Index Build(const TernaryMatrix& w, int k, CodeForm form, int plane_value,
             int threads) {
   Index ix;

@@ -95,6 +95,9 @@ inline bool NeedsWideIndex(size_t cols) { return cols > 65535; }
 Index Build(const TernaryMatrix& w, int k, CodeForm form, int plane_value,
             int threads);
 
+// Bytes() of the index Build makes for an M x K matrix.
+size_t IndexBytes(size_t rows, size_t cols, int k, CodeForm form);
+
 // Checks every block: permutation is a bijection on [0, K), offsets start at
 // 0, are monotone and end at K. Throws rsr::Error("index") naming the block
 // and the defect.

@@ -72,6 +72,14 @@ class RsrScalar final : public Kernel {
     return c;
   }
   size_t PreparedBytes() const override { return pos_.Bytes() + neg_.Bytes(); }
+  // Two binary-code planes (ternary); Build's per-thread codes and counts.
+  size_t PrepareBytesBound(size_t rows, size_t cols) const override {
+    const int k = BlockHeight(cols);
+    const size_t buckets = rsr_index::NumBuckets(CodeForm::kBinary, k);
+    return 2 * rsr_index::IndexBytes(rows, cols, k, CodeForm::kBinary) +
+           static_cast<size_t>(threads()) * (4 * cols + 8 * (buckets + 1)) +
+           (64u << 10);
+  }
 
  protected:
   // Payload: uint8 planes (1 = binary matrix, B+ only; 2 = ternary, B+ and
@@ -106,10 +114,13 @@ class RsrScalar final : public Kernel {
     binary_ = planes == 1;
   }
 
+  int BlockHeight(size_t cols) const {
+    if (options().k != 0) return options().k;
+    return plus_plus_ ? RsrppDefaultK(cols) : RsrDefaultK(cols);
+  }
+
   void PrepareImpl(const TernaryMatrix& w) override {
-    int k = options().k;
-    if (k == 0)
-      k = plus_plus_ ? RsrppDefaultK(w.cols()) : RsrDefaultK(w.cols());
+    const int k = BlockHeight(w.cols());
     binary_ = w.IsBinary();
     pos_ = rsr_index::Build(w, k, CodeForm::kBinary, +1, threads());
     neg_ = binary_ ? Index{}

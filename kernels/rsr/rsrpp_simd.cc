@@ -47,6 +47,7 @@ void RsrGemmF32(const Index& ix, const float* x, size_t tokens, int threads,
 HWY_AFTER_NAMESPACE();
 
 #if HWY_ONCE
+#include <algorithm>
 #include <string>
 #include <utility>
 
@@ -78,6 +79,20 @@ class RsrppSimd final : public Kernel {
     return c;
   }
   size_t PreparedBytes() const override { return ix_.Bytes(); }
+  // The larger of the ternary (base-3) and binary index; Build's per-thread
+  // codes and counts.
+  size_t PrepareBytesBound(size_t rows, size_t cols) const override {
+    size_t bound = 0;
+    for (const CodeForm form : {CodeForm::kBase3, CodeForm::kBinary}) {
+      const int k = BlockHeight(cols, form == CodeForm::kBinary);
+      if (k > rsr_index::MaxK(form)) continue;  // Prepare refuses it
+      const size_t buckets = rsr_index::NumBuckets(form, k);
+      bound = std::max(bound, rsr_index::IndexBytes(rows, cols, k, form) +
+                                  static_cast<size_t>(threads()) *
+                                      (4 * cols + 8 * (buckets + 1)));
+    }
+    return bound + (64u << 10);
+  }
 
  protected:
   // Payload: the index (rsr_index::Save); its code form says binary or
@@ -96,10 +111,13 @@ class RsrppSimd final : public Kernel {
     ix_ = std::move(ix);
   }
 
+  int BlockHeight(size_t cols, bool binary) const {
+    return options().k != 0 ? options().k : RsrppSimdDefaultK(cols, binary);
+  }
+
   void PrepareImpl(const TernaryMatrix& w) override {
     const bool binary = w.IsBinary();
-    int k = options().k;
-    if (k == 0) k = RsrppSimdDefaultK(w.cols(), binary);
+    const int k = BlockHeight(w.cols(), binary);
     ix_ = rsr_index::Build(w, k, binary ? CodeForm::kBinary : CodeForm::kBase3,
                            +1, threads());
   }
