@@ -2,10 +2,10 @@
 // figure) at the K that matter: its GEMV keeps the running prefix for one
 // 1024-column chunk at a time (kPrefixChunk), so K = 1023, 1024, 1025 sit on
 // the first chunk boundary, 65535 is the largest K with uint16 indexes, and
-// 2560, 3200, 6912, 8640 are the K of the bitnet-2b shape set (rsr-bench
-// shapes). Exact (==) against ReferenceGemmI8 on every supported target, with
-// 1 and 2 threads. The index is built once per shape and reused across
-// targets (it does not depend on the target), which keeps this quick.
+// 2560, 3200, 6912, 8640 are the K of the bitnet-2b and bitnet-3b shape sets
+// (rsr-bench shapes). Exact (==) against ReferenceGemmI8 on every supported
+// target, with 1 and 2 threads. The index is built once per shape and reused
+// across targets (it does not depend on the target), which keeps this quick.
 #include <gtest/gtest.h>
 
 #include <cstdlib>
@@ -53,14 +53,16 @@ TEST(RsrppSimdDecode, ChunkAndWidthEdges) {
     ExpectDecodeExact(40, k, k);
 }
 
-// The bitnet-2b decode shapes. The GEMV's path depends on K (chunks, k) and
-// only through the block count on M, so M is cut to 320 rows (quick: 40),
-// except 2560x2560, run whole.
-TEST(RsrppSimdDecode, Bitnet2bShapes) {
+// The bitnet-2b and bitnet-3b decode shapes with K > 1024. The GEMV's path
+// depends on K (chunks, k) and only through the block count on M, so M is cut
+// to 320 rows (quick: 40), except 2560x2560, run whole.
+TEST(RsrppSimdDecode, BitnetShapes) {
   const size_t m = Quick() ? 40 : 320;
   ExpectDecodeExact(Quick() ? m : 2560, 2560, 1);
-  for (auto [rows, k] : {std::pair<size_t, size_t>{6912, 2560},
+  for (auto [rows, k] : {std::pair<size_t, size_t>{640, 2560},
+                         {6912, 2560},
                          {2560, 6912},
+                         {3200, 3200},
                          {3200, 8640},
                          {8640, 3200}})
     ExpectDecodeExact(std::min(rows, m), k, rows + k);
