@@ -1,25 +1,26 @@
 // Save/load: a loaded kernel gives bit-identical results to the freshly
 // prepared one, and hostile files are rejected by the check meant for them.
 //
-// Hostile files are made with correct checksums (Seal), so that they get past
-// the FNV-1a checks and reach the header checks in library/serialize.cc and
-// each kernel's LoadImpl validator. Families, per kernel:
-//   header checks    one edit per check in LoadKernelFromBytes; each must be
-//                    rejected with that check's message
-//   payload checks   one edit per check in the kernel's validator (index
-//                    Load/Validate/ValidateCanonical for the RSR family);
-//                    each rejected with that check's message
-//   header words     every 4-byte header word set to 0, 1, 17, 65537,
-//                    0x7FFFFFFF, 0xFFFFFFFF, original +-1 (then sealed)
-//   payload bytes    every payload byte xor 0x01, 0x80, 0xFF (then sealed)
-//   truncations      every payload length 0..n-1 (then sealed): all rejected
-//   unsealed         random byte flips without new checksums: all rejected
+// Hostile files get correct checksums (Seal), so that they pass the FNV-1a
+// checks and reach the header checks in library/serialize.cc and each
+// kernel's LoadImpl validator. Families, for every registry kernel (a kernel
+// whose save fails fails them):
+//   header checks   one edit per check in LoadKernelFromBytes, each rejected
+//                   with that check's message (HeaderChecks)
+//   payload checks  one edit per check of the kernel's validator (for the RSR
+//                   family rsr_index::Load, Validate, ValidateCanonical and
+//                   the plane checks), each rejected with its message
+//   header words    every 4-byte header word set to 0, 1, 17, 65537,
+//                   0x7FFFFFFF, 0xFFFFFFFF, original +-1: the edits that load
+//                   are listed per kernel (SweepLoads)
+//   payload bytes   every payload byte xor 0x01, 0x80, 0xFF: the number that
+//                   load is derived or pinned per kernel (ExpectedPayloadLoads)
+//   truncations     every shorter payload (sealed) and every shorter file,
+//                   plus random flips left unsealed: all rejected
 // A file that loads must compute what it represents: the test reads the
 // weights back from the loaded kernel by running it on unit activations
 // (Unpack), requires them in {-1, 0, +1}, and compares the kernel on random
-// activations with the reference for those weights, with ==. The rejected
-// counts of the two sweep families are pinned per kernel (kSweepRejects): a
-// validator that accepts more (or fewer) files changes them.
+// activations with the reference for those weights, with ==.
 #include <gtest/gtest.h>
 
 #include <array>
