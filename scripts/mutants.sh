@@ -92,7 +92,7 @@ mutant rsr-last-block-rows kernels/rsr/rsr_kernels.cc "$(conf rsr):$(conf rsrpp)
 
 # --- index builders ---------------------------------------------------------
 mutant index-binary-code kernels/rsr/rsr_index.cc "$(conf rsr):$(conf rsrpp)" \
-  's/c = (c << 1) | (v == plane_value ? 1u : 0u);/c = (c << 1) | (v != 0 ? 1u : 0u);/'
+  's/c = (c << 1) | (v == plane_value ? 1u : 0u);/c = (c << 1) | (v != 0 \&\& plane_value != 0 ? 1u : 0u);/'
 mutant index-base3-code kernels/rsr/rsr_index.cc "$(conf rsrpp_simd)" \
   's/c = c \* 3 + static_cast<uint32_t>(v + 1);/c = c * 3 + static_cast<uint32_t>(1 - v);/'
 mutant index-padding-rows kernels/rsr/rsr_index.cc "$(ser rsrpp_simd):$(ser rsr)" \
