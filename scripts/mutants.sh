@@ -2,7 +2,8 @@
 # Planted bugs the test suite must catch (not part of CI's budget: ~1 min per
 # mutant on 2 cores, one rebuild each). Each mutant is one sed edit of one
 # source file in a scratch copy of the working tree; the script rebuilds
-# rsr_tests there, runs the tests named by the mutant's gtest filter and
+# rsr_tests and rsr-bench there, runs the tests named by the mutant (a gtest
+# filter, or ctest:REGEX) and
 # reports it killed (a test failed) or survived (all passed). It fails when a
 # mutant survives, when its pattern no longer matches the source (a moved or
 # rewritten line: fix the pattern) or when the mutated source does not build.
@@ -48,13 +49,13 @@ mutant rsrpp-simd-index-validation-off kernels/rsr/rsr_index.cc "$(ser rsrpp_sim
   's/^  ValidateAs(ix, "file");/  if (what.find("rsrpp-simd") == std::string::npos) ValidateAs(ix, "file");/'
 mutant rsrpp-simd-canonical-check-off kernels/rsr/rsr_index.cc "$(ser rsrpp_simd)" \
   's/^  ValidateCanonicalAs(ix, "file");/  if (what.find("rsrpp-simd") == std::string::npos) ValidateCanonicalAs(ix, "file");/'
-mutant rsrpp-simd-minus-one-check-off kernels/rsr/rsr_simd.cc "$(ser rsrpp_simd)" \
-  's/if (ix.form == CodeForm::kBase3 \&\& !HasMinusOne(ix))/if (false)/'
+mutant rsrpp-simd-minus-one-check-off kernels/rsr/rsrpp_simd.cc "$(ser rsrpp_simd)" \
+  's/if (ix.form == CodeForm::kBase3 \&\& !rsr_index::HasMinusOne(ix))/if (false)/'
 mutant rsr-index-bijection-off kernels/rsr/rsr_index.cc "$(ser rsr):$(ser rsrpp)" \
   's/      if (seen\[j\]++)/      if (seen[j]++ \&\& false)/'
 mutant rsr-index-ascending-off kernels/rsr/rsr_index.cc "$(ser rsr):$(ser rsrpp)" \
   's/if (ix.PermAt(b, p) <= ix.PermAt(b, p - 1))/if (false \&\& ix.PermAt(b, p) <= ix.PermAt(b, p - 1))/'
-mutant rsr-planes-check-off kernels/rsr/rsr_kernels.cc "$(ser rsr):$(ser rsrpp)" \
+mutant rsr-planes-check-off kernels/rsr/rsr_scalar.cc "$(ser rsr):$(ser rsrpp)" \
   's/if (code\[neg.PermAt(b, p)\] \& c)/if (false)/'
 mutant dense-naive-validate-off baselines/dense/dense_naive.cc "$(ser dense_naive)" \
   's/if (v < -1 || v > 1) throw/if (v < -2 || v > 2) throw/'
@@ -71,13 +72,13 @@ mutant header-scale-check-off library/serialize.cc "$(ser rsr)" \
 # rsrpp-simd GEMV (int8, 1 token): the running prefix restarted at each
 # 1024-column chunk (only K > 1024 sees it), the column tail of a chunk, the
 # last bucket of a block; the token-tiled Gemm's column tail.
-mutant rsrpp-simd-gemv-chunk-carry kernels/rsr/rsr_simd.cc "$(conf rsrpp_simd):*RsrppSimdDecode*" \
+mutant rsrpp-simd-gemv-chunk-carry kernels/rsr/rsrpp_gemv-inl.h "$(conf rsrpp_simd):*RsrppSimdDecode*" \
   's/    chunk_prefix\[0\] = run;/    chunk_prefix[0] = run = 0;/'
-mutant rsrpp-simd-gemv-chunk-tail kernels/rsr/rsr_simd.cc "$(conf rsrpp_simd)" \
+mutant rsrpp-simd-gemv-chunk-tail kernels/rsr/rsrpp_gemv-inl.h "$(conf rsrpp_simd)" \
   's/for (; p < end; ++p) chunk_prefix\[p + 1 - base\] = run += x\[perm\[p\]\];/for (; p + 1 < end; ++p) chunk_prefix[p + 1 - base] = run += x[perm[p]];/'
-mutant rsrpp-simd-gemv-last-bucket kernels/rsr/rsr_simd.cc "$(conf rsrpp_simd)" \
+mutant rsrpp-simd-gemv-last-bucket kernels/rsr/rsrpp_gemv-inl.h "$(conf rsrpp_simd)" \
   's/for (; c < buckets \&\& off\[c + 1\] <= end; ++c)/for (; c < buckets \&\& off[c + 1] < end; ++c)/'
-mutant rsrpp-simd-gemm-column-tail kernels/rsr/rsr_simd.cc "$(conf rsrpp_simd)" \
+mutant rsrpp-simd-gemm-column-tail kernels/rsr/rsrpp_gemm-inl.h "$(conf rsrpp_simd)" \
   's/^  for (; p < K; ++p) {$/  for (; p + 1 < K; ++p) {/'
 mutant i2s-tail-drops-last-column baselines/i2s/i2s.cc "$(conf i2s)" \
   's/const size_t n = k < K ? std::min(seg, K - k) : 0;/const size_t n = k + 1 < K ? std::min(seg, K - k - 1) : 0;/'
@@ -87,7 +88,7 @@ mutant tl-tail-drops-last-activation baselines/lut/lut-inl.h "$(conf tl1):$(conf
   's/for (size_t j = 0; j < 8; ++j) tail\[j\] = c + j < K ? q\[c + j\] : 0;/for (size_t j = 0; j < 8; ++j) tail[j] = c + j + 1 < K ? q[c + j] : 0;/'
 mutant dense-f32-column-tail baselines/dense/dense_f32.cc "$(conf dense_f32)" \
   's/for (size_t k = k_vec; k < K; ++k) s\[i\] += rows\[i\]\[k\] \* xt\[k\];/for (size_t k = k_vec; k + 1 < K; ++k) s[i] += rows[i][k] * xt[k];/'
-mutant rsr-last-block-rows kernels/rsr/rsr_kernels.cc "$(conf rsr):$(conf rsrpp)" \
+mutant rsr-last-block-rows kernels/rsr/rsr_scalar.cc "$(conf rsr):$(conf rsrpp)" \
   's/if (r < pos_.rows) emit(r, static_cast<T>(rp\[t\] - rn\[t\]));/if (r + 1 < pos_.rows) emit(r, static_cast<T>(rp[t] - rn[t]));/'
 
 # --- index builders ---------------------------------------------------------
@@ -105,6 +106,12 @@ mutant quant-simd-truncates kernels/core/quant.cc "Quant.*" \
   's/hn::Round(hn::Mul(hn::LoadU(d, x + i), vs))/hn::Trunc(hn::Mul(hn::LoadU(d, x + i), vs))/'
 mutant quant-tail-rounds-half-away kernels/core/quant.cc "Quant.*" \
   's/std::clamp(std::nearbyint(x\[i\] \* s), -128.0f, 127.0f);/std::clamp(std::round(x[i] * s), -128.0f, 127.0f);/'
+
+# --- rsr-bench regress ------------------------------------------------------
+# The comparison that decides a regression never fires (a ctest: the test
+# slows one kernel on purpose and expects exit 1).
+mutant regress-never-fails harness/cmd_regress.cc "ctest:rsr_bench.regress_detects_slowdown" \
+  's/const bool bad = change > o.threshold;/const bool bad = change > o.threshold \&\& false;/'
 
 # ----------------------------------------------------------------------------
 selected=()
@@ -135,7 +142,17 @@ done <"$scratch/files"
   done
 cd "$scratch/src"
 cmake --preset release >/dev/null
-build() { cmake --build --preset release -j"$jobs" --target rsr_tests >"$scratch/build.log" 2>&1; }
+build() {
+  cmake --build --preset release -j"$jobs" --target rsr_tests rsr-bench >"$scratch/build.log" 2>&1
+}
+# A gtest filter, or "ctest:REGEX" for the ctest-only tests (shell scripts).
+run_tests() {
+  if [[ $1 == ctest:* ]]; then
+    timeout 600 ctest --preset release -R "${1#ctest:}" --output-on-failure
+  else
+    timeout 600 "$bin" --gtest_brief=1 --gtest_filter="$1"
+  fi
+}
 build || { echo "the unmutated copy does not build: $scratch/build.log" >&2; exit 1; }
 bin=$scratch/src/build/release/bin/rsr_tests
 
@@ -152,13 +169,12 @@ for i in "${selected[@]}"; do
     result="BROKEN (does not build; $scratch/build.log)"
     broken=$((broken + 1))
     cp "$scratch/build.log" "$scratch/build-$name.log"
-  elif timeout 600 "$bin" --gtest_brief=1 --gtest_filter="${filters[$i]}" \
-       >"$scratch/test-$name.log" 2>&1; then
+  elif run_tests "${filters[$i]}" >"$scratch/test-$name.log" 2>&1; then
     result="SURVIVED"
     survived=$((survived + 1))
   else
     # --gtest_brief prints one FAILED line per failed test.
-    n=$(grep -c '^\[  FAILED  \]' "$scratch/test-$name.log" || true)
+    n=$(grep -c '^\[  FAILED  \]\|(Failed)' "$scratch/test-$name.log" || true)
     if [[ $n -gt 0 ]]; then result="killed ($n tests failed)"; else result="killed (crashed)"; fi
     killed=$((killed + 1))
   fi

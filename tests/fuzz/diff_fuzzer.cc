@@ -2,7 +2,8 @@
 // threads, k, weights and activations; every registry kernel on every
 // supported target must match the reference (== for int8; for float, the
 // worst-case tolerance: fuzzed activations are not random, so the
-// probabilistic FloatTolerance does not apply). A mismatch aborts, which libFuzzer reports with the input.
+// probabilistic FloatTolerance does not apply). A mismatch aborts, which
+// libFuzzer reports with the input.
 #include <cmath>
 #include <cstddef>
 #include <cstdint>
