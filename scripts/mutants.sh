@@ -4,9 +4,9 @@
 # source file in a scratch copy of the working tree; the script rebuilds
 # rsr_tests and rsr-bench there, runs the tests named by the mutant (a gtest
 # filter, or ctest:REGEX) and reports it killed (a test failed) or survived
-# (all passed). It fails when a
-# mutant survives, when its pattern no longer matches the source (a moved or
-# rewritten line: fix the pattern) or when the mutated source does not build.
+# (all passed). It fails when a mutant survives, when its pattern no longer
+# matches the source (a moved or rewritten line: fix the pattern) or when the
+# mutated source does not build.
 #
 #   scripts/mutants.sh              all mutants
 #   scripts/mutants.sh i2s tl       only mutants whose name contains a word
