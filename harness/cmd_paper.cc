@@ -1,4 +1,4 @@
-// rsr-bench paper: the RSR paper's tables (ALGORITHMS.md 6), under the
+// rsr-bench paper: the RSR paper's tables (docs/algorithms.md §6), under the
 // paper's conditions and under modern ones. See harness/paper/reproduce.h.
 #include <sstream>
 

@@ -1,4 +1,5 @@
-// Shape lists for rsr-bench: "MxK[,MxK...]" or named sets (ALGORITHMS.md 7).
+// Shape lists for rsr-bench: "MxK[,MxK...]" or named sets
+// (docs/algorithms.md §7).
 #pragma once
 
 #include <cstddef>

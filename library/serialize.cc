@@ -108,6 +108,11 @@ std::unique_ptr<Kernel> LoadKernelFromBytes(std::span<const uint8_t> bytes,
     throw Error("file", "header checksum mismatch (corrupted header)");
   if (h.kernel[sizeof(h.kernel) - 1] != '\0')
     throw Error("file", "kernel name not terminated");
+  // The saver zero-fills the name field: one byte sequence per prepared
+  // kernel, as for the reserved fields.
+  for (size_t i = std::strlen(h.kernel); i < sizeof(h.kernel); ++i)
+    if (h.kernel[i] != '\0')
+      throw Error("file", "bytes after the kernel name are not zero");
   if (h.reserved0[0] || h.reserved0[1] || h.reserved0[2] || h.reserved1)
     throw Error("file", "reserved header fields are not zero");
   const std::string name(h.kernel);

@@ -1,5 +1,5 @@
-// The SIMD quantizer against a plain scalar transcription of ALGORITHMS.md 0,
-// on every supported target (the kernels and the reference both consume its
+// The SIMD quantizer against a plain scalar transcription of
+// docs/algorithms.md §0, on every supported target (the kernels and the reference both consume its
 // output, so only this test can catch a quantizer bug).
 #include <gtest/gtest.h>
 

@@ -1,5 +1,5 @@
-// TL1 baseline (bitnet.cpp's lookup-table format, ALGORITHMS.md 5), written
-// from the format description: 2 bits/weight, exact int8 activations.
+// TL1 baseline (bitnet.cpp's lookup-table format, docs/algorithms.md §5),
+// written from the format description: 2 bits/weight, exact int8 activations.
 //
 // Weights are cut into pairs of columns (w0, w1) -> index 3*w0 + w1 + 4
 // (0..8). Per activation pair (a0, a1) a 16-slot int16 table holds

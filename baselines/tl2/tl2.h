@@ -1,6 +1,6 @@
-// TL2 baseline (bitnet.cpp's lookup-table format, ALGORITHMS.md 5), written
-// from the format description: 5 bits per 3 weights (~1.67 b/w), exact int8
-// activations.
+// TL2 baseline (bitnet.cpp's lookup-table format, docs/algorithms.md §5),
+// written from the format description: 5 bits per 3 weights (~1.67 b/w),
+// exact int8 activations.
 //
 // Weights are cut into triples (w0, w1, w2) -> v = 9*w0 + 3*w1 + w2 in
 // -13..13, stored as the 4-bit magnitude |v| plus a sign bit (v < 0). Per

@@ -1,5 +1,5 @@
-// The RSR paper's algorithms as the paper measured them (ALGORITHMS.md 1, 2,
-// 6): r = v^T A with A a binary n_rows x n_cols matrix stored as
+// The RSR paper's algorithms as the paper measured them (docs/algorithms.md
+// §1, §2, §6): r = v^T A with A a binary n_rows x n_cols matrix stored as
 // vector<vector<int>> (rsr::PaperMatrix, A = W^T), int vectors, int64
 // permutation indices (the basis of the paper's "up to 6x less memory"), and
 // compiled WITHOUT optimisation (paper_rsr.cc is built at -O0, like

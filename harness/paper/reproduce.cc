@@ -424,7 +424,7 @@ void Grid(std::ostringstream& out, const std::string& title,
 std::string RenderPaperTables(const json& doc, bool markdown) {
   std::ostringstream out;
   const json& ctx = doc["context"];
-  if (markdown) out << "## RSR paper reproduction (ALGORITHMS.md 6)\n\n";
+  if (markdown) out << "## RSR paper reproduction (docs/algorithms.md §6)\n\n";
   out << (markdown ? "Machine: " : "machine: ") << ctx.value("cpu_model", "?")
       << ", " << ctx.value("compiler", "?") << ", git "
       << ctx.value("git_revision", "?") << ", " << ctx.value("date", "?")

@@ -1,4 +1,4 @@
-// `rsr-bench paper`: reproduce ALGORITHMS.md 6 (the RSR paper's tables).
+// `rsr-bench paper`: reproduce docs/algorithms.md §6 (the RSR paper's tables).
 //
 //  faithful  the paper's conditions: binary W, int v in [0,100], the paper's
 //            naive loop and RSR / RSR++ (paper_rsr.h), all at -O0, the

@@ -45,6 +45,17 @@ void ReferenceGemmF32(const TernaryMatrix& w, std::span<const float> x,
 double FloatTolerance(size_t cols, double abs_sum, float weight_scale) {
   const double u = std::numeric_limits<float>::epsilon() / 2;  // 2^-24
   const double n = static_cast<double>(cols) + 2;  // sum, scale, final round
+  constexpr double kLambda = 9;
+  const double gamma =
+      std::expm1(kLambda * std::sqrt(n) * u + n * u * u / (1.0 - u));
+  return gamma * abs_sum * weight_scale +
+         std::numeric_limits<float>::denorm_min();
+}
+
+double FloatToleranceWorstCase(size_t cols, double abs_sum,
+                               float weight_scale) {
+  const double u = std::numeric_limits<float>::epsilon() / 2;  // 2^-24
+  const double n = static_cast<double>(cols) + 2;  // sum, scale, final round
   const double gamma = n * u / (1.0 - n * u);
   return gamma * abs_sum * weight_scale +
          std::numeric_limits<float>::denorm_min();
