@@ -1,4 +1,4 @@
-// Per-token int8 activation quantization (BitNet convention, ALGORITHMS.md 0):
+// Per-token int8 activation quantization (BitNet convention, docs/algorithms.md §0):
 //   amax = max(1e-5, max_k |x_k|),  s_a = 127 / amax,
 //   q_k  = clamp(round_half_even(x_k * s_a), -128, 127),  sum_q = sum_k q_k.
 // The exact integer dot D = sum_k w_k q_k gives y = D / s_a * s_w, computed by
