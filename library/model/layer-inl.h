@@ -1,0 +1,359 @@
+// Per-target SIMD bodies of the decoder layer's non-projection operations
+// (included once per Highway target by layer.cc through foreach_target.h):
+// RMSNorm, RoPE, attention scores, softmax, probabilities x V, the FFN
+// activation, residual adds, and the f16 output-head GEMV.
+//
+// Float only; every sum runs in float in a target-dependent order, so the
+// results differ between targets by rounding (reference_layer.h bounds the
+// difference) but never between thread counts: each output is computed by
+// one thread with the same instruction sequence whatever the split.
+//
+// Tails (lengths not a multiple of the vector width, e.g. bitnet-3b's
+// head_dim of 100) run scalar: masked loads would read past the end of a
+// row on targets without masked-load instructions (SSE4, NEON).
+
+// Target-independent part (normal include guard).
+#ifndef RSR_LIBRARY_MODEL_LAYER_COMMON_H_
+#define RSR_LIBRARY_MODEL_LAYER_COMMON_H_
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cstring>
+
+#include "hwy/base.h"
+#include "library/model/layer.h"
+
+namespace rsr::model {
+// One f16 weight as float (scalar tails of the head GEMV).
+inline float HeadWeight(const hwy::float16_t* w, size_t i) {
+  uint16_t bits;
+  std::memcpy(&bits, w + i, sizeof(bits));
+  return F32FromF16Bits(bits);
+}
+}  // namespace rsr::model
+#endif  // RSR_LIBRARY_MODEL_LAYER_COMMON_H_
+
+#if defined(RSR_LIBRARY_MODEL_LAYER_INL_H_) == defined(HWY_TARGET_TOGGLE)
+#ifdef RSR_LIBRARY_MODEL_LAYER_INL_H_
+#undef RSR_LIBRARY_MODEL_LAYER_INL_H_
+#else
+#define RSR_LIBRARY_MODEL_LAYER_INL_H_
+#endif
+
+#include <algorithm>
+#include <cmath>
+
+#include "hwy/contrib/math/math-inl.h"
+#include "hwy/highway.h"
+#include "kernels/core/prefetch.h"
+
+HWY_BEFORE_NAMESPACE();
+namespace rsr::model {
+namespace HWY_NAMESPACE {
+namespace hn = hwy::HWY_NAMESPACE;
+
+// y = x / sqrt(mean(x^2) + eps) * g over one row of n floats. Two
+// accumulators: the sum of squares is a dependent chain of n/N MulAdds
+// otherwise.
+HWY_INLINE void RmsNormRow(const float* HWY_RESTRICT x,
+                           const float* HWY_RESTRICT g, size_t n, float eps,
+                           float* HWY_RESTRICT y) {
+  const hn::ScalableTag<float> d;
+  const size_t N = hn::Lanes(d);
+  auto s0 = hn::Zero(d), s1 = hn::Zero(d);
+  size_t i = 0;
+  for (; i + 2 * N <= n; i += 2 * N) {
+    const auto a = hn::LoadU(d, x + i), b = hn::LoadU(d, x + i + N);
+    s0 = hn::MulAdd(a, a, s0);
+    s1 = hn::MulAdd(b, b, s1);
+  }
+  for (; i + N <= n; i += N) {
+    const auto a = hn::LoadU(d, x + i);
+    s0 = hn::MulAdd(a, a, s0);
+  }
+  float ss = hn::GetLane(hn::SumOfLanes(d, hn::Add(s0, s1)));
+  for (; i < n; ++i) ss += x[i] * x[i];
+  const float inv = 1.0f / std::sqrt(ss / static_cast<float>(n) + eps);
+  const auto vinv = hn::Set(d, inv);
+  i = 0;
+  for (; i + N <= n; i += N)
+    hn::StoreU(hn::Mul(hn::Mul(hn::LoadU(d, x + i), vinv), hn::LoadU(d, g + i)),
+               d, y + i);
+  for (; i < n; ++i) y[i] = x[i] * inv * g[i];
+}
+
+void RmsNormRows(const float* x, const float* g, size_t n, size_t rows,
+                 float eps, float* y) {
+  for (size_t r = 0; r < rows; ++r) RmsNormRow(x + r * n, g, n, eps, y + r * n);
+}
+
+// Rotate-half RoPE in place on `heads` heads of one token: for i < d/2,
+// (x_i, x_{i+d/2}) -> (x_i c_i - x_{i+d/2} s_i, x_{i+d/2} c_i + x_i s_i).
+void RopeToken(float* v, size_t heads, size_t head_dim, const float* cs,
+               const float* sn) {
+  const hn::ScalableTag<float> d;
+  const size_t N = hn::Lanes(d);
+  const size_t half = head_dim / 2;
+  for (size_t h = 0; h < heads; ++h) {
+    float* HWY_RESTRICT x1 = v + h * head_dim;
+    float* HWY_RESTRICT x2 = x1 + half;
+    size_t i = 0;
+    for (; i + N <= half; i += N) {
+      const auto a = hn::LoadU(d, x1 + i), b = hn::LoadU(d, x2 + i);
+      const auto c = hn::LoadU(d, cs + i), s = hn::LoadU(d, sn + i);
+      hn::StoreU(hn::MulSub(a, c, hn::Mul(b, s)), d, x1 + i);
+      hn::StoreU(hn::MulAdd(b, c, hn::Mul(a, s)), d, x2 + i);
+    }
+    for (; i < half; ++i) {
+      const float a = x1[i], b = x2[i];
+      x1[i] = a * cs[i] - b * sn[i];
+      x2[i] = b * cs[i] + a * sn[i];
+    }
+  }
+}
+
+// Dot products of kH query heads (rows q + j*head_dim) with one key; sums
+// into out[j]. One key load feeds kH multiply-adds: a KV head's query heads
+// (GQA) share every key read.
+template <size_t kH>
+HWY_INLINE void DotHeads(const float* HWY_RESTRICT q,
+                         const float* HWY_RESTRICT k, size_t head_dim,
+                         float* out) {
+  const hn::ScalableTag<float> d;
+  const size_t N = hn::Lanes(d);
+  decltype(hn::Zero(d)) acc[kH];
+  for (size_t j = 0; j < kH; ++j) acc[j] = hn::Zero(d);
+  size_t i = 0;
+  for (; i + N <= head_dim; i += N) {
+    const auto kv = hn::LoadU(d, k + i);
+    for (size_t j = 0; j < kH; ++j)
+      acc[j] = hn::MulAdd(hn::LoadU(d, q + j * head_dim + i), kv, acc[j]);
+  }
+  for (size_t j = 0; j < kH; ++j) {
+    float s = hn::GetLane(hn::SumOfLanes(d, acc[j]));
+    for (size_t t = i; t < head_dim; ++t) s += q[j * head_dim + t] * k[t];
+    out[j] = s;
+  }
+}
+
+// scores[h * score_stride + p] = scale * q_h . key(p) for the `group` query
+// heads of one KV head and positions p in [0, count) (keys contiguous,
+// head_dim apart).
+void ScoresBlock(const float* q, size_t group, size_t head_dim,
+                 const float* keys, size_t count, float scale, float* scores,
+                 size_t score_stride) {
+  float s[4];
+  for (size_t p = 0; p < count; ++p) {
+    const float* k = keys + p * head_dim;
+    size_t h = 0;
+    for (; h + 4 <= group; h += 4) {
+      DotHeads<4>(q + h * head_dim, k, head_dim, s);
+      for (size_t j = 0; j < 4; ++j)
+        scores[(h + j) * score_stride + p] = s[j] * scale;
+    }
+    for (; h < group; ++h) {
+      DotHeads<1>(q + h * head_dim, k, head_dim, s);
+      scores[h * score_stride + p] = s[0] * scale;
+    }
+  }
+}
+
+// In-place softmax of one row of n scores: exp(s - max) / sum.
+void SoftmaxRow(float* s, size_t n) {
+  const hn::ScalableTag<float> d;
+  const size_t N = hn::Lanes(d);
+  auto vmax = hn::Set(d, -HUGE_VALF);
+  size_t i = 0;
+  for (; i + N <= n; i += N) vmax = hn::Max(vmax, hn::LoadU(d, s + i));
+  float m = hn::GetLane(hn::MaxOfLanes(d, vmax));
+  for (; i < n; ++i) m = s[i] > m ? s[i] : m;
+  const auto vm = hn::Set(d, m);
+  auto vsum = hn::Zero(d);
+  i = 0;
+  for (; i + N <= n; i += N) {
+    const auto e = hn::Exp(d, hn::Sub(hn::LoadU(d, s + i), vm));
+    vsum = hn::Add(vsum, e);
+    hn::StoreU(e, d, s + i);
+  }
+  float sum = hn::GetLane(hn::SumOfLanes(d, vsum));
+  for (; i < n; ++i) {
+    // std::exp here and hn::Exp above: both within 1 ulp (the bound in
+    // reference_layer.cc allows 2).
+    s[i] = std::exp(s[i] - m);
+    sum += s[i];
+  }
+  const float inv = 1.0f / sum;
+  const auto vinv = hn::Set(d, inv);
+  i = 0;
+  for (; i + N <= n; i += N)
+    hn::StoreU(hn::Mul(hn::LoadU(d, s + i), vinv), d, s + i);
+  for (; i < n; ++i) s[i] *= inv;
+}
+
+// Floats of head_dim one ValuesBlock call covers: two vectors, so kH = 4
+// heads need 8 accumulators (registers on every target: x86 has 16 or 32,
+// NEON and SVE 32).
+size_t ValuesBlockFloats() { return 2 * hn::Lanes(hn::ScalableTag<float>()); }
+
+template <size_t kH>
+HWY_INLINE void ValuesHeads(const float* HWY_RESTRICT probs, size_t prob_stride,
+                            size_t count, const float* HWY_RESTRICT values,
+                            size_t head_dim, size_t width,
+                            float* HWY_RESTRICT out) {
+  const hn::ScalableTag<float> d;
+  const size_t N = hn::Lanes(d);
+  if (width == 2 * N) {
+    decltype(hn::Zero(d)) a0[kH], a1[kH];
+    for (size_t j = 0; j < kH; ++j) a0[j] = a1[j] = hn::Zero(d);
+    for (size_t p = 0; p < count; ++p) {
+      const float* v = values + p * head_dim;
+      const auto v0 = hn::LoadU(d, v), v1 = hn::LoadU(d, v + N);
+      for (size_t j = 0; j < kH; ++j) {
+        const auto w = hn::Set(d, probs[j * prob_stride + p]);
+        a0[j] = hn::MulAdd(w, v0, a0[j]);
+        a1[j] = hn::MulAdd(w, v1, a1[j]);
+      }
+    }
+    for (size_t j = 0; j < kH; ++j) {
+      hn::StoreU(a0[j], d, out + j * head_dim);
+      hn::StoreU(a1[j], d, out + j * head_dim + N);
+    }
+    return;
+  }
+  // A partial block at the end of head_dim: one vector if it fits, then
+  // scalar lanes.
+  size_t i = 0;
+  if (width >= N) {
+    decltype(hn::Zero(d)) a0[kH];
+    for (size_t j = 0; j < kH; ++j) a0[j] = hn::Zero(d);
+    for (size_t p = 0; p < count; ++p) {
+      const auto v0 = hn::LoadU(d, values + p * head_dim);
+      for (size_t j = 0; j < kH; ++j)
+        a0[j] = hn::MulAdd(hn::Set(d, probs[j * prob_stride + p]), v0, a0[j]);
+    }
+    for (size_t j = 0; j < kH; ++j) hn::StoreU(a0[j], d, out + j * head_dim);
+    i = N;
+  }
+  for (; i < width; ++i)
+    for (size_t j = 0; j < kH; ++j) {
+      float s = 0;
+      for (size_t p = 0; p < count; ++p)
+        s += probs[j * prob_stride + p] * values[p * head_dim + i];
+      out[j * head_dim + i] = s;
+    }
+}
+
+// out[h * head_dim + i] = sum_p probs[h * prob_stride + p] * value(p)[i] for
+// the `group` query heads of one KV head and i in [0, width) of a block of
+// head_dim (values and out already offset to the block's first float).
+void ValuesBlock(const float* probs, size_t prob_stride, size_t group,
+                 size_t count, const float* values, size_t head_dim,
+                 size_t width, float* out) {
+  size_t h = 0;
+  for (; h + 4 <= group; h += 4)
+    ValuesHeads<4>(probs + h * prob_stride, prob_stride, count, values,
+                   head_dim, width, out + h * head_dim);
+  for (; h < group; ++h)
+    ValuesHeads<1>(probs + h * prob_stride, prob_stride, count, values,
+                   head_dim, width, out + h * head_dim);
+}
+
+// g = act(g) * u over n floats; act 0 = relu^2, 1 = SiLU.
+void FfnActivate(float* HWY_RESTRICT g, const float* HWY_RESTRICT u, size_t n,
+                 int silu) {
+  const hn::ScalableTag<float> d;
+  const size_t N = hn::Lanes(d);
+  size_t i = 0;
+  if (silu) {
+    // SiLU(x) = x / (1 + e^-x). e^-x is clamped at e^88 (finite): beyond
+    // that x / (1 + e^-x) is below 1e-36 in magnitude, and hn::Exp is only
+    // valid up to 104.
+    const auto one = hn::Set(d, 1.0f), cap = hn::Set(d, 88.0f);
+    for (; i + N <= n; i += N) {
+      const auto x = hn::LoadU(d, g + i);
+      const auto e = hn::Exp(d, hn::Min(hn::Neg(x), cap));
+      hn::StoreU(hn::Mul(hn::Div(x, hn::Add(one, e)), hn::LoadU(d, u + i)), d,
+                 g + i);
+    }
+    for (; i < n; ++i) {
+      const float x = g[i];
+      g[i] = x / (1.0f + std::exp(std::min(-x, 88.0f))) * u[i];
+    }
+  } else {
+    const auto zero = hn::Zero(d);
+    for (; i + N <= n; i += N) {
+      const auto r = hn::Max(hn::LoadU(d, g + i), zero);
+      hn::StoreU(hn::Mul(hn::Mul(r, r), hn::LoadU(d, u + i)), d, g + i);
+    }
+    for (; i < n; ++i) {
+      const float r = g[i] > 0 ? g[i] : 0.0f;
+      g[i] = r * r * u[i];
+    }
+  }
+}
+
+void AddRows(const float* HWY_RESTRICT a, const float* HWY_RESTRICT b, size_t n,
+             float* HWY_RESTRICT y) {
+  const hn::ScalableTag<float> d;
+  const size_t N = hn::Lanes(d);
+  size_t i = 0;
+  for (; i + N <= n; i += N)
+    hn::StoreU(hn::Add(hn::LoadU(d, a + i), hn::LoadU(d, b + i)), d, y + i);
+  for (; i < n; ++i) y[i] = a[i] + b[i];
+}
+
+// logits[r] = sum_k E[r][k] * x[k] for rows [r0, r1) of the f16 head (cols
+// floats per row). Four rows share each x load; f16 -> f32 by PromoteTo
+// (vcvtph2ps on AVX2/AVX-512, fcvtl on NEON). The next four rows are
+// prefetched: a 2560-column row is 5 KiB, so each row stream crosses a page
+// boundary, where the hardware prefetchers stop.
+void HeadRows(const hwy::float16_t* w, size_t cols, const float* x, size_t r0,
+              size_t r1, float* y) {
+  const hn::ScalableTag<float> d;
+  const hn::Rebind<hwy::float16_t, decltype(d)> dh;
+  const size_t N = hn::Lanes(d);
+  size_t r = r0;
+  for (; r + 4 <= r1; r += 4) {
+    const hwy::float16_t* w0 = w + r * cols;
+    if (r + 8 <= r1)
+      for (size_t b = 0; b < 4 * cols * sizeof(uint16_t); b += 64)
+        PrefetchL2(reinterpret_cast<const uint8_t*>(w0 + 4 * cols) + b);
+    auto a0 = hn::Zero(d), a1 = hn::Zero(d), a2 = hn::Zero(d), a3 = hn::Zero(d);
+    size_t i = 0;
+    for (; i + N <= cols; i += N) {
+      const auto xv = hn::LoadU(d, x + i);
+      a0 = hn::MulAdd(hn::PromoteTo(d, hn::LoadU(dh, w0 + i)), xv, a0);
+      a1 = hn::MulAdd(hn::PromoteTo(d, hn::LoadU(dh, w0 + cols + i)), xv, a1);
+      a2 = hn::MulAdd(hn::PromoteTo(d, hn::LoadU(dh, w0 + 2 * cols + i)), xv,
+                      a2);
+      a3 = hn::MulAdd(hn::PromoteTo(d, hn::LoadU(dh, w0 + 3 * cols + i)), xv,
+                      a3);
+    }
+    float s[4] = {
+        hn::GetLane(hn::SumOfLanes(d, a0)), hn::GetLane(hn::SumOfLanes(d, a1)),
+        hn::GetLane(hn::SumOfLanes(d, a2)), hn::GetLane(hn::SumOfLanes(d, a3))};
+    for (size_t j = 0; j < 4; ++j) {
+      for (size_t t = i; t < cols; ++t)
+        s[j] += HeadWeight(w0, j * cols + t) * x[t];
+      y[r + j] = s[j];
+    }
+  }
+  for (; r < r1; ++r) {
+    const hwy::float16_t* wr = w + r * cols;
+    auto a0 = hn::Zero(d);
+    size_t i = 0;
+    for (; i + N <= cols; i += N)
+      a0 = hn::MulAdd(hn::PromoteTo(d, hn::LoadU(dh, wr + i)),
+                      hn::LoadU(d, x + i), a0);
+    float s = hn::GetLane(hn::SumOfLanes(d, a0));
+    for (; i < cols; ++i) s += HeadWeight(wr, i) * x[i];
+    y[r] = s;
+  }
+}
+
+// NOLINTNEXTLINE(google-readability-namespace-comments)
+}  // namespace HWY_NAMESPACE
+}  // namespace rsr::model
+HWY_AFTER_NAMESPACE();
+
+#endif  // RSR_LIBRARY_MODEL_LAYER_INL_H_
