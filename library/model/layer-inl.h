@@ -42,6 +42,7 @@ inline float HeadWeight(const hwy::float16_t* w, size_t i) {
 
 #include <algorithm>
 #include <cmath>
+#include <cstring>
 
 #include "hwy/contrib/math/math-inl.h"
 #include "hwy/highway.h"
@@ -112,48 +113,66 @@ void RopeToken(float* v, size_t heads, size_t head_dim, const float* cs,
   }
 }
 
-// Dot products of kH query heads (rows q + j*head_dim) with one key; sums
-// into out[j]. One key load feeds kH multiply-adds: a KV head's query heads
-// (GQA) share every key read.
+// Scores of kH query heads (rows q + j*head_dim) against one key block
+// (KvCache layout: head_dim rows of kKeyBlock positions): out[j * out_stride
+// + p] = scale * q_j . key(p) for the block's 16 positions. One key row
+// feeds kH broadcast multiply-adds per vector; no horizontal sums.
 template <size_t kH>
-HWY_INLINE void DotHeads(const float* HWY_RESTRICT q,
-                         const float* HWY_RESTRICT k, size_t head_dim,
-                         float* out) {
-  const hn::ScalableTag<float> d;
+HWY_INLINE void ScoresHeads(const float* HWY_RESTRICT q, size_t head_dim,
+                            const float* HWY_RESTRICT blk, float scale,
+                            float* out, size_t out_stride) {
+  const hn::CappedTag<float, kKeyBlock> d;
   const size_t N = hn::Lanes(d);
-  decltype(hn::Zero(d)) acc[kH];
-  for (size_t j = 0; j < kH; ++j) acc[j] = hn::Zero(d);
-  size_t i = 0;
-  for (; i + N <= head_dim; i += N) {
-    const auto kv = hn::LoadU(d, k + i);
-    for (size_t j = 0; j < kH; ++j)
-      acc[j] = hn::MulAdd(hn::LoadU(d, q + j * head_dim + i), kv, acc[j]);
+  const size_t nv =
+      kKeyBlock / N;  // vectors per key row: 1 on AVX-512, 4 on SSE4/NEON
+  decltype(hn::Zero(d)) acc[kH][kKeyBlock];
+  for (size_t j = 0; j < kH; ++j)
+    for (size_t v = 0; v < nv; ++v) acc[j][v] = hn::Zero(d);
+  for (size_t i = 0; i < head_dim; ++i) {
+    const float* row = blk + i * kKeyBlock;
+    for (size_t j = 0; j < kH; ++j) {
+      const auto qb = hn::Set(d, q[j * head_dim + i]);
+      for (size_t v = 0; v < nv; ++v)
+        acc[j][v] = hn::MulAdd(qb, hn::Load(d, row + v * N), acc[j][v]);
+    }
   }
-  for (size_t j = 0; j < kH; ++j) {
-    float s = hn::GetLane(hn::SumOfLanes(d, acc[j]));
-    for (size_t t = i; t < head_dim; ++t) s += q[j * head_dim + t] * k[t];
-    out[j] = s;
-  }
+  const auto vs = hn::Set(d, scale);
+  for (size_t j = 0; j < kH; ++j)
+    for (size_t v = 0; v < nv; ++v)
+      hn::StoreU(hn::Mul(acc[j][v], vs), d, out + j * out_stride + v * N);
 }
 
 // scores[h * score_stride + p] = scale * q_h . key(p) for the `group` query
-// heads of one KV head and positions p in [0, count) (keys contiguous,
-// head_dim apart).
+// heads of one KV head and positions p in [0, count) of the consecutive key
+// blocks starting at `blocks` (count's last block may be partial).
 void ScoresBlock(const float* q, size_t group, size_t head_dim,
-                 const float* keys, size_t count, float scale, float* scores,
+                 const float* blocks, size_t count, float scale, float* scores,
                  size_t score_stride) {
-  float s[4];
-  for (size_t p = 0; p < count; ++p) {
-    const float* k = keys + p * head_dim;
-    size_t h = 0;
-    for (; h + 4 <= group; h += 4) {
-      DotHeads<4>(q + h * head_dim, k, head_dim, s);
-      for (size_t j = 0; j < 4; ++j)
-        scores[(h + j) * score_stride + p] = s[j] * scale;
-    }
-    for (; h < group; ++h) {
-      DotHeads<1>(q + h * head_dim, k, head_dim, s);
-      scores[h * score_stride + p] = s[0] * scale;
+  const size_t N = hn::Lanes(hn::CappedTag<float, kKeyBlock>());
+  // 4 heads x 1-2 vectors on AVX-512/AVX2; 2 heads x 4 vectors on 128-bit
+  // targets (8 accumulators, 16 registers on SSE4).
+  const size_t step =
+      (N * 2 >= kKeyBlock && group % 4 == 0) ? 4 : (group % 2 == 0 ? 2 : 1);
+  HWY_ALIGN float tmp[4 * kKeyBlock];
+  for (size_t b0 = 0; b0 < count; b0 += kKeyBlock) {
+    const float* blk =
+        blocks + b0 * head_dim;  // block b0 / 16 starts 16 * head_dim floats on
+    const size_t n = std::min(kKeyBlock, count - b0);
+    const bool full = n == kKeyBlock;
+    for (size_t h = 0; h < group; h += step) {
+      float* out = full ? scores + h * score_stride + b0 : tmp;
+      const size_t os = full ? score_stride : kKeyBlock;
+      if (step == 4) {
+        ScoresHeads<4>(q + h * head_dim, head_dim, blk, scale, out, os);
+      } else if (step == 2) {
+        ScoresHeads<2>(q + h * head_dim, head_dim, blk, scale, out, os);
+      } else {
+        ScoresHeads<1>(q + h * head_dim, head_dim, blk, scale, out, os);
+      }
+      if (!full)
+        for (size_t j = 0; j < step; ++j)
+          std::memcpy(scores + (h + j) * score_stride + b0, tmp + j * kKeyBlock,
+                      n * sizeof(float));
     }
   }
 }
@@ -190,72 +209,57 @@ void SoftmaxRow(float* s, size_t n) {
   for (; i < n; ++i) s[i] *= inv;
 }
 
-// Floats of head_dim one ValuesBlock call covers: two vectors, so kH = 4
-// heads need 8 accumulators (registers on every target: x86 has 16 or 32,
-// NEON and SVE 32).
-size_t ValuesBlockFloats() { return 2 * hn::Lanes(hn::ScalableTag<float>()); }
-
+// sums[j] = probs_j . row over `count` positions for kH probability rows
+// (prob_stride apart). Two accumulators per row: the multiply-add latency
+// (4 cycles) would otherwise bound kH = 1..4 chains.
 template <size_t kH>
-HWY_INLINE void ValuesHeads(const float* HWY_RESTRICT probs, size_t prob_stride,
-                            size_t count, const float* HWY_RESTRICT values,
-                            size_t head_dim, size_t width,
-                            float* HWY_RESTRICT out) {
+HWY_INLINE void DotProbs(const float* HWY_RESTRICT probs, size_t prob_stride,
+                         const float* HWY_RESTRICT row, size_t count,
+                         float* sums) {
   const hn::ScalableTag<float> d;
   const size_t N = hn::Lanes(d);
-  if (width == 2 * N) {
-    decltype(hn::Zero(d)) a0[kH], a1[kH];
-    for (size_t j = 0; j < kH; ++j) a0[j] = a1[j] = hn::Zero(d);
-    for (size_t p = 0; p < count; ++p) {
-      const float* v = values + p * head_dim;
-      const auto v0 = hn::LoadU(d, v), v1 = hn::LoadU(d, v + N);
-      for (size_t j = 0; j < kH; ++j) {
-        const auto w = hn::Set(d, probs[j * prob_stride + p]);
-        a0[j] = hn::MulAdd(w, v0, a0[j]);
-        a1[j] = hn::MulAdd(w, v1, a1[j]);
-      }
-    }
+  decltype(hn::Zero(d)) a0[kH], a1[kH];
+  for (size_t j = 0; j < kH; ++j) a0[j] = a1[j] = hn::Zero(d);
+  size_t p = 0;
+  for (; p + 2 * N <= count; p += 2 * N) {
+    const auto v0 = hn::LoadU(d, row + p), v1 = hn::LoadU(d, row + p + N);
     for (size_t j = 0; j < kH; ++j) {
-      hn::StoreU(a0[j], d, out + j * head_dim);
-      hn::StoreU(a1[j], d, out + j * head_dim + N);
+      a0[j] = hn::MulAdd(hn::LoadU(d, probs + j * prob_stride + p), v0, a0[j]);
+      a1[j] =
+          hn::MulAdd(hn::LoadU(d, probs + j * prob_stride + p + N), v1, a1[j]);
     }
-    return;
   }
-  // A partial block at the end of head_dim: one vector if it fits, then
-  // scalar lanes.
-  size_t i = 0;
-  if (width >= N) {
-    decltype(hn::Zero(d)) a0[kH];
-    for (size_t j = 0; j < kH; ++j) a0[j] = hn::Zero(d);
-    for (size_t p = 0; p < count; ++p) {
-      const auto v0 = hn::LoadU(d, values + p * head_dim);
-      for (size_t j = 0; j < kH; ++j)
-        a0[j] = hn::MulAdd(hn::Set(d, probs[j * prob_stride + p]), v0, a0[j]);
-    }
-    for (size_t j = 0; j < kH; ++j) hn::StoreU(a0[j], d, out + j * head_dim);
-    i = N;
+  for (; p + N <= count; p += N) {
+    const auto v0 = hn::LoadU(d, row + p);
+    for (size_t j = 0; j < kH; ++j)
+      a0[j] = hn::MulAdd(hn::LoadU(d, probs + j * prob_stride + p), v0, a0[j]);
   }
-  for (; i < width; ++i)
-    for (size_t j = 0; j < kH; ++j) {
-      float s = 0;
-      for (size_t p = 0; p < count; ++p)
-        s += probs[j * prob_stride + p] * values[p * head_dim + i];
-      out[j * head_dim + i] = s;
-    }
+  for (size_t j = 0; j < kH; ++j) {
+    float s = hn::GetLane(hn::SumOfLanes(d, hn::Add(a0[j], a1[j])));
+    for (size_t t = p; t < count; ++t) s += probs[j * prob_stride + t] * row[t];
+    sums[j] = s;
+  }
 }
 
-// out[h * head_dim + i] = sum_p probs[h * prob_stride + p] * value(p)[i] for
-// the `group` query heads of one KV head and i in [0, width) of a block of
-// head_dim (values and out already offset to the block's first float).
-void ValuesBlock(const float* probs, size_t prob_stride, size_t group,
-                 size_t count, const float* values, size_t head_dim,
-                 size_t width, float* out) {
-  size_t h = 0;
-  for (; h + 4 <= group; h += 4)
-    ValuesHeads<4>(probs + h * prob_stride, prob_stride, count, values,
-                   head_dim, width, out + h * head_dim);
-  for (; h < group; ++h)
-    ValuesHeads<1>(probs + h * prob_stride, prob_stride, count, values,
-                   head_dim, width, out + h * head_dim);
+// out[h * head_dim + r] = sum_p probs[h * prob_stride + p] * rows[r *
+// row_stride + p] for the `group` query heads of one KV head, rows r <
+// nrows of its transposed values (KvCache), positions p < count.
+void ValuesRows(const float* probs, size_t prob_stride, size_t group,
+                size_t count, const float* rows, size_t row_stride,
+                size_t nrows, size_t head_dim, float* out) {
+  float s[4];
+  for (size_t r = 0; r < nrows; ++r) {
+    const float* row = rows + r * row_stride;
+    size_t h = 0;
+    for (; h + 4 <= group; h += 4) {
+      DotProbs<4>(probs + h * prob_stride, prob_stride, row, count, s);
+      for (size_t j = 0; j < 4; ++j) out[(h + j) * head_dim + r] = s[j];
+    }
+    for (; h < group; ++h) {
+      DotProbs<1>(probs + h * prob_stride, prob_stride, row, count, s);
+      out[h * head_dim + r] = s[0];
+    }
+  }
 }
 
 // g = act(g) * u over n floats; act 0 = relu^2, 1 = SiLU.

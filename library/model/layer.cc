@@ -24,8 +24,7 @@ HWY_EXPORT(RmsNormRows);
 HWY_EXPORT(RopeToken);
 HWY_EXPORT(ScoresBlock);
 HWY_EXPORT(SoftmaxRow);
-HWY_EXPORT(ValuesBlockFloats);
-HWY_EXPORT(ValuesBlock);
+HWY_EXPORT(ValuesRows);
 HWY_EXPORT(FfnActivate);
 HWY_EXPORT(AddRows);
 HWY_EXPORT(HeadRows);
@@ -37,9 +36,13 @@ namespace {
 // x 20 heads x 4224 positions = 43 MB for bitnet-2b at context 4096), so
 // longer prefills run the three attention passes chunk by chunk.
 constexpr size_t kScoreChunkBytes = size_t{64} << 20;
-// Positions per scores task: 64 keys of 128 floats are 32 KiB, an L1's
-// worth, and give 2 threads enough tasks at a decode's context of 128.
+// Positions per scores task (a multiple of kKeyBlock): 64 keys of 128
+// floats are 32 KiB, an L1's worth, kept there for a prefill's other tokens,
+// and give 2 threads enough tasks at a decode's context of 128.
 constexpr size_t kPosBlock = 64;
+
+// Rows of transposed values per task: 8 tasks per KV head at head_dim 128.
+constexpr size_t kValueRows = 16;
 
 // splitmix64: fast seeded fills of large synthetic buffers (the f16 head has
 // 328 M weights at bitnet-2b; mt19937_64 would take seconds).
@@ -110,12 +113,15 @@ LayerWeights RandomLayerWeights(const ModelConfig& c, uint64_t seed) {
 }
 
 KvCache::KvCache(const ModelConfig& c, size_t positions)
-    : kv_heads_(c.kv_heads), positions_(positions), head_dim_(c.head_dim) {
+    : kv_heads_(c.kv_heads),
+      positions_(positions),
+      head_dim_(c.head_dim),
+      blocks_((positions + kKeyBlock - 1) / kKeyBlock) {
   if (positions == 0 || positions > kMaxPositions)
     throw Error("context", "cache positions must be in 1.." +
                                std::to_string(kMaxPositions) + ", got " +
                                std::to_string(positions));
-  const size_t n = kv_heads_ * positions_ * head_dim_;
+  const size_t n = kv_heads_ * blocks_ * kKeyBlock * head_dim_;
   k_ = hwy::AllocateAligned<float>(n);
   v_ = hwy::AllocateAligned<float>(n);
   if (!k_ || !v_) throw Error("context", "cannot allocate the KV cache");
@@ -123,14 +129,29 @@ KvCache::KvCache(const ModelConfig& c, size_t positions)
   std::memset(v_.get(), 0, n * sizeof(float));
 }
 
+void KvCache::SetKey(size_t head, size_t pos, const float* k) {
+  float* blk = key_block(head, pos / kKeyBlock) + pos % kKeyBlock;
+  for (size_t i = 0; i < head_dim_; ++i) blk[i * kKeyBlock] = k[i];
+}
+
+void KvCache::SetValue(size_t head, size_t pos, const float* v) {
+  for (size_t i = 0; i < head_dim_; ++i) v_[ValueOffset(head, i) + pos] = v[i];
+}
+
 void KvCache::FillRandom(size_t count, uint64_t seed) {
   count = std::min(count, positions_);
   uint64_t s = seed;
+  const auto next = [&s] {
+    return static_cast<float>(SplitMix(s) >> 40) * (2.0f / 16777216.0f) - 1.0f;
+  };
+  std::vector<float> k(head_dim_);
   for (size_t h = 0; h < kv_heads_; ++h)
-    for (float* base : {key(h, 0), value(h, 0)})
-      for (size_t i = 0; i < count * head_dim_; ++i)
-        base[i] =
-            static_cast<float>(SplitMix(s) >> 40) * (2.0f / 16777216.0f) - 1.0f;
+    for (size_t p = 0; p < count; ++p) {
+      for (auto& x : k) x = next();
+      SetKey(h, p, k.data());
+      for (auto& x : k) x = next();
+      SetValue(h, p, k.data());
+    }
 }
 
 double RopeTable::Angle(size_t pos, size_t i, size_t head_dim, double theta) {
@@ -279,14 +300,19 @@ void DecoderLayer::Forward(std::span<const float> x, size_t tokens,
                 "table shorter than context + tokens or of another head_dim");
 
   size_t chunk = tokens;
-  while (chunk > 1 && chunk * heads * S * sizeof(float) > kScoreChunkBytes)
+  // Score rows start on 64-byte boundaries: the values pass loads them as
+  // vectors, and rows 4 bytes off alignment (S = 4097) would split every
+  // load across two cache lines (bitnet-2b decode at context 4096: values
+  // pass 0.51 ms before, 0.37-0.50 ms after on this noisy shared machine).
+  const size_t SR = Align16(S);
+  while (chunk > 1 && chunk * heads * SR * sizeof(float) > kScoreChunkBytes)
     chunk = (chunk + 1) / 2;
 
   // Scratch, each buffer 64-byte aligned.
   const size_t sizes[] = {tokens * H,  tokens * Q, tokens * KV,
                           tokens * KV, tokens * Q, tokens * Q,
                           tokens * H,  tokens * H, tokens * F,
-                          tokens * F,  tokens * F, chunk * heads * S};
+                          tokens * F,  tokens * F, chunk * heads * SR};
   size_t total = 0;
   for (size_t s : sizes) total += Align16(s);
   float* p = ws.Get(total);
@@ -325,7 +351,7 @@ void DecoderLayer::Forward(std::span<const float> x, size_t tokens,
     for (size_t t = 0; t < nt; ++t)
       for (size_t hh = 0; hh < heads; ++hh)
         std::memcpy(&to[((c0 + t) * heads + hh) * S],
-                    scores + (t * heads + hh) * S,
+                    scores + (t * heads + hh) * SR,
                     (context + c0 + t + 1) * sizeof(float));
   };
   const int th = threads_;
@@ -352,8 +378,8 @@ void DecoderLayer::Forward(std::span<const float> x, size_t tokens,
     HWY_DYNAMIC_DISPATCH(RopeToken)
     (k + t * KV, kvh, d, rope.cos(pos), rope.sin(pos));
     for (size_t j = 0; j < kvh; ++j) {
-      std::memcpy(cache.key(j, pos), k + t * KV + j * d, d * sizeof(float));
-      std::memcpy(cache.value(j, pos), v + t * KV + j * d, d * sizeof(float));
+      cache.SetKey(j, pos, k + t * KV + j * d);
+      cache.SetValue(j, pos, v + t * KV + j * d);
     }
   }
   lap(Op::kRope);
@@ -364,38 +390,44 @@ void DecoderLayer::Forward(std::span<const float> x, size_t tokens,
 
   const float scale =
       static_cast<float>(1.0 / std::sqrt(static_cast<double>(d)));
-  const size_t bw = HWY_DYNAMIC_DISPATCH(ValuesBlockFloats)();
-  const size_t dblocks = (d + bw - 1) / bw;
+  const size_t vblocks = (d + kValueRows - 1) / kValueRows;
   for (size_t c0 = 0; c0 < tokens; c0 += chunk) {
     const size_t nt = std::min(chunk, tokens - c0);
     const size_t longest = context + c0 + nt;
     const size_t pblocks = (longest + kPosBlock - 1) / kPosBlock;
-    ParallelFor(nt * kvh * pblocks, th, [&](size_t task) {
-      const size_t b = task % pblocks, j = (task / pblocks) % kvh,
-                   t = task / pblocks / kvh;
-      const size_t len = context + c0 + t + 1, p0 = b * kPosBlock;
-      if (p0 >= len) return;
-      HWY_DYNAMIC_DISPATCH(ScoresBlock)
-      (q + (c0 + t) * Q + j * G * d, G, d, cache.key(j, p0),
-       std::min(kPosBlock, len - p0), scale,
-       scores + (t * heads + j * G) * S + p0, S);
+    // One task per (KV head, block of positions) for every token of the
+    // chunk: a prefill reads each key once from memory; the block (32 KiB)
+    // stays in L1 for the other tokens.
+    ParallelFor(kvh * pblocks, th, [&](size_t task) {
+      const size_t b = task % pblocks, j = task / pblocks, p0 = b * kPosBlock;
+      for (size_t t = 0; t < nt; ++t) {
+        const size_t len = context + c0 + t + 1;
+        if (p0 >= len) continue;
+        HWY_DYNAMIC_DISPATCH(ScoresBlock)
+        (q + (c0 + t) * Q + j * G * d, G, d, cache.key_block(j, p0 / kKeyBlock),
+         std::min(kPosBlock, len - p0), scale,
+         scores + (t * heads + j * G) * SR + p0, SR);
+      }
     });
     lap(Op::kScores);
     if (trace) record_rows(trace->scores, c0, nt);
     ParallelFor(nt * heads, th, [&](size_t task) {
       const size_t t = task / heads;
-      HWY_DYNAMIC_DISPATCH(SoftmaxRow)(scores + task * S, context + c0 + t + 1);
+      HWY_DYNAMIC_DISPATCH(SoftmaxRow)
+      (scores + task * SR, context + c0 + t + 1);
     });
     lap(Op::kSoftmax);
     if (trace) record_rows(trace->probs, c0, nt);
-    ParallelFor(nt * kvh * dblocks, th, [&](size_t task) {
-      const size_t b = task % dblocks, j = (task / dblocks) % kvh,
-                   t = task / dblocks / kvh;
-      const size_t i0 = b * bw;
-      HWY_DYNAMIC_DISPATCH(ValuesBlock)
-      (scores + (t * heads + j * G) * S, S, G, context + c0 + t + 1,
-       cache.value(j, 0) + i0, d, std::min(bw, d - i0),
-       a + (c0 + t) * Q + j * G * d + i0);
+    // One task per (KV head, block of kValueRows rows of head_dim) for every
+    // token: a row (the context's values of one element) stays in L1 across
+    // the chunk's tokens.
+    ParallelFor(kvh * vblocks, th, [&](size_t task) {
+      const size_t b = task % vblocks, j = task / vblocks, i0 = b * kValueRows;
+      for (size_t t = 0; t < nt; ++t)
+        HWY_DYNAMIC_DISPATCH(ValuesRows)
+        (scores + (t * heads + j * G) * SR, SR, G, context + c0 + t + 1,
+         cache.value_row(j, i0), cache.value_stride(),
+         std::min(kValueRows, d - i0), d, a + (c0 + t) * Q + j * G * d + i0);
     });
     lap(Op::kValues);
   }

@@ -61,11 +61,23 @@ struct LayerWeights {
 // Throws rsr::Error("model") when the config is invalid.
 LayerWeights RandomLayerWeights(const ModelConfig& config, uint64_t seed);
 
-// Float32 KV cache of one layer: keys and values per KV head, position-major
-// ([kv_head][position][head_dim]), so one head's keys are one contiguous
-// stream. Real runtimes often keep f16 (bitnet.cpp's default); float32
-// doubles the cache traffic, so the attention share measured here is an
-// upper estimate of an f16 cache's.
+// Positions per key block of the KV cache (see KvCache).
+inline constexpr size_t kKeyBlock = 16;
+
+// Float32 KV cache of one layer, both halves laid out so that attention
+// streams memory contiguously and needs no horizontal sum per position:
+//   keys in blocks of kKeyBlock positions, transposed
+//     ([kv_head][position / 16][head_dim][16]): the scores q.k of 16
+//     positions are the 16 lanes of one vector, built from broadcast q_i times
+//     one 64-byte key row per i (position-major keys need a SumOfLanes per
+//     position and head: prefill scores ran at ~19 GMAC/s on Zen 5);
+//   values transposed ([kv_head][head_dim][position]): output element i is
+//     the dot product of the probabilities with row i, a sequential stream
+//     (position-major values read 128-byte pieces 512 bytes apart per
+//     head_dim block: ~17 GB/s in decode at context 4096).
+// Real runtimes often keep f16 (bitnet.cpp's default); float32 doubles the
+// cache traffic, so the attention share measured here is an upper estimate
+// of an f16 cache's.
 class KvCache {
  public:
   // Throws rsr::Error("context") when positions is 0 or > kMaxPositions.
@@ -73,26 +85,43 @@ class KvCache {
   size_t positions() const { return positions_; }
   size_t head_dim() const { return head_dim_; }
   size_t kv_heads() const { return kv_heads_; }
-  float* key(size_t head, size_t pos) { return k_.get() + Offset(head, pos); }
-  float* value(size_t head, size_t pos) { return v_.get() + Offset(head, pos); }
-  const float* key(size_t head, size_t pos) const {
-    return k_.get() + Offset(head, pos);
+  // The key block holding positions [16 b, 16 b + 16) of a head.
+  float* key_block(size_t head, size_t b) {
+    return k_.get() + KeyOffset(head, b);
   }
-  const float* value(size_t head, size_t pos) const {
-    return v_.get() + Offset(head, pos);
+  const float* key_block(size_t head, size_t b) const {
+    return k_.get() + KeyOffset(head, b);
   }
+  float key(size_t head, size_t pos, size_t i) const {
+    return key_block(head, pos / kKeyBlock)[i * kKeyBlock + pos % kKeyBlock];
+  }
+  void SetKey(size_t head, size_t pos, const float* k);  // head_dim floats
+  // Row i of a head's transposed values: positions 0 .. capacity-1.
+  const float* value_row(size_t head, size_t i) const {
+    return v_.get() + ValueOffset(head, i);
+  }
+  size_t value_stride() const {
+    return blocks_ * kKeyBlock;
+  }  // floats between rows
+  float value(size_t head, size_t pos, size_t i) const {
+    return value_row(head, i)[pos];
+  }
+  void SetValue(size_t head, size_t pos, const float* v);  // head_dim floats
   // Fills positions [0, count) with seeded values in [-1, 1) (a synthetic
   // context: timings do not depend on the values).
   void FillRandom(size_t count, uint64_t seed);
   size_t Bytes() const {
-    return 2 * kv_heads_ * positions_ * head_dim_ * sizeof(float);
+    return 2 * kv_heads_ * blocks_ * kKeyBlock * head_dim_ * sizeof(float);
   }
 
  private:
-  size_t Offset(size_t head, size_t pos) const {
-    return (head * positions_ + pos) * head_dim_;
+  size_t KeyOffset(size_t head, size_t b) const {
+    return (head * blocks_ + b) * kKeyBlock * head_dim_;
   }
-  size_t kv_heads_, positions_, head_dim_;
+  size_t ValueOffset(size_t head, size_t i) const {
+    return (head * head_dim_ + i) * blocks_ * kKeyBlock;
+  }
+  size_t kv_heads_, positions_, head_dim_, blocks_;
   hwy::AlignedFreeUniquePtr<float[]> k_, v_;
 };
 

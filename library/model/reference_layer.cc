@@ -301,8 +301,8 @@ ReferenceTrace ReferenceLayer(const ModelConfig& c, const LayerWeights& w,
                    double* e) {
     if (p < context) {
       *e = 0;
-      return static_cast<double>(key ? cache.key(j, p)[i]
-                                     : cache.value(j, p)[i]);
+      return static_cast<double>(key ? cache.key(j, p, i)
+                                     : cache.value(j, p, i));
     }
     const size_t idx = (p - context) * KV + j * d + i;
     *e = fresh.bound[idx];
