@@ -113,33 +113,61 @@ void RopeToken(float* v, size_t heads, size_t head_dim, const float* cs,
   }
 }
 
-// Scores of kH query heads (rows q + j*head_dim) against one key block
-// (KvCache layout: head_dim rows of kKeyBlock positions): out[j * out_stride
-// + p] = scale * q_j . key(p) for the block's 16 positions. One key row
-// feeds kH broadcast multiply-adds per vector; no horizontal sums.
+// Scores of kH (1, 2 or 4) query heads (rows q + j*head_dim) against one
+// key block (KvCache layout: head_dim rows of kKeyBlock positions):
+// out[j * out_stride + p] = scale * q_j . key(p) for the block's 16
+// positions. One key vector feeds kH broadcast multiply-adds; no horizontal
+// sums. Per vector of the row (1 on AVX-512, 4 on SSE4/NEON), two
+// accumulator sets (even and odd i) keep 8 multiply-add chains in flight.
+// Named variables, not arrays: SVE vectors cannot be array elements.
 template <size_t kH>
 HWY_INLINE void ScoresHeads(const float* HWY_RESTRICT q, size_t head_dim,
                             const float* HWY_RESTRICT blk, float scale,
                             float* out, size_t out_stride) {
   const hn::CappedTag<float, kKeyBlock> d;
   const size_t N = hn::Lanes(d);
-  const size_t nv =
-      kKeyBlock / N;  // vectors per key row: 1 on AVX-512, 4 on SSE4/NEON
-  decltype(hn::Zero(d)) acc[kH][kKeyBlock];
-  for (size_t j = 0; j < kH; ++j)
-    for (size_t v = 0; v < nv; ++v) acc[j][v] = hn::Zero(d);
-  for (size_t i = 0; i < head_dim; ++i) {
-    const float* row = blk + i * kKeyBlock;
-    for (size_t j = 0; j < kH; ++j) {
-      const auto qb = hn::Set(d, q[j * head_dim + i]);
-      for (size_t v = 0; v < nv; ++v)
-        acc[j][v] = hn::MulAdd(qb, hn::Load(d, row + v * N), acc[j][v]);
+  const float* q0 = q;
+  const float* q1 = q + (kH > 1 ? 1 : 0) * head_dim;
+  const float* q2 = q + (kH > 2 ? 2 : 0) * head_dim;
+  const float* q3 = q + (kH > 2 ? 3 : 0) * head_dim;
+  const auto vs = hn::Set(d, scale);
+  for (size_t v = 0; v < kKeyBlock; v += N) {
+    auto a0 = hn::Zero(d), a1 = hn::Zero(d), a2 = hn::Zero(d), a3 = hn::Zero(d);
+    auto b0 = hn::Zero(d), b1 = hn::Zero(d), b2 = hn::Zero(d), b3 = hn::Zero(d);
+    size_t i = 0;
+    for (; i + 2 <= head_dim; i += 2) {
+      const auto k0 = hn::Load(d, blk + i * kKeyBlock + v);
+      const auto k1 = hn::Load(d, blk + (i + 1) * kKeyBlock + v);
+      a0 = hn::MulAdd(hn::Set(d, q0[i]), k0, a0);
+      b0 = hn::MulAdd(hn::Set(d, q0[i + 1]), k1, b0);
+      if constexpr (kH > 1) {
+        a1 = hn::MulAdd(hn::Set(d, q1[i]), k0, a1);
+        b1 = hn::MulAdd(hn::Set(d, q1[i + 1]), k1, b1);
+      }
+      if constexpr (kH > 2) {
+        a2 = hn::MulAdd(hn::Set(d, q2[i]), k0, a2);
+        b2 = hn::MulAdd(hn::Set(d, q2[i + 1]), k1, b2);
+        a3 = hn::MulAdd(hn::Set(d, q3[i]), k0, a3);
+        b3 = hn::MulAdd(hn::Set(d, q3[i + 1]), k1, b3);
+      }
+    }
+    if (i < head_dim) {  // odd head_dim
+      const auto k0 = hn::Load(d, blk + i * kKeyBlock + v);
+      a0 = hn::MulAdd(hn::Set(d, q0[i]), k0, a0);
+      if constexpr (kH > 1) a1 = hn::MulAdd(hn::Set(d, q1[i]), k0, a1);
+      if constexpr (kH > 2) {
+        a2 = hn::MulAdd(hn::Set(d, q2[i]), k0, a2);
+        a3 = hn::MulAdd(hn::Set(d, q3[i]), k0, a3);
+      }
+    }
+    hn::StoreU(hn::Mul(hn::Add(a0, b0), vs), d, out + v);
+    if constexpr (kH > 1)
+      hn::StoreU(hn::Mul(hn::Add(a1, b1), vs), d, out + out_stride + v);
+    if constexpr (kH > 2) {
+      hn::StoreU(hn::Mul(hn::Add(a2, b2), vs), d, out + 2 * out_stride + v);
+      hn::StoreU(hn::Mul(hn::Add(a3, b3), vs), d, out + 3 * out_stride + v);
     }
   }
-  const auto vs = hn::Set(d, scale);
-  for (size_t j = 0; j < kH; ++j)
-    for (size_t v = 0; v < nv; ++v)
-      hn::StoreU(hn::Mul(acc[j][v], vs), d, out + j * out_stride + v * N);
 }
 
 // scores[h * score_stride + p] = scale * q_h . key(p) for the `group` query
@@ -148,15 +176,11 @@ HWY_INLINE void ScoresHeads(const float* HWY_RESTRICT q, size_t head_dim,
 void ScoresBlock(const float* q, size_t group, size_t head_dim,
                  const float* blocks, size_t count, float scale, float* scores,
                  size_t score_stride) {
-  const size_t N = hn::Lanes(hn::CappedTag<float, kKeyBlock>());
-  // 4 heads x 1-2 vectors on AVX-512/AVX2; 2 heads x 4 vectors on 128-bit
-  // targets (8 accumulators, 16 registers on SSE4).
-  const size_t step =
-      (N * 2 >= kKeyBlock && group % 4 == 0) ? 4 : (group % 2 == 0 ? 2 : 1);
+  const size_t step = group % 4 == 0 ? 4 : (group % 2 == 0 ? 2 : 1);
   HWY_ALIGN float tmp[4 * kKeyBlock];
   for (size_t b0 = 0; b0 < count; b0 += kKeyBlock) {
     const float* blk =
-        blocks + b0 * head_dim;  // block b0 / 16 starts 16 * head_dim floats on
+        blocks + b0 * head_dim;  // block b0 / 16: 16 * head_dim floats each
     const size_t n = std::min(kKeyBlock, count - b0);
     const bool full = n == kKeyBlock;
     for (size_t h = 0; h < group; h += step) {
@@ -209,35 +233,52 @@ void SoftmaxRow(float* s, size_t n) {
   for (; i < n; ++i) s[i] *= inv;
 }
 
-// sums[j] = probs_j . row over `count` positions for kH probability rows
-// (prob_stride apart). Two accumulators per row: the multiply-add latency
-// (4 cycles) would otherwise bound kH = 1..4 chains.
+// sums[j] = probs_j . row over `count` positions for kH (1 or 4)
+// probability rows (prob_stride apart). Two accumulators per row: the
+// multiply-add latency (4 cycles) would otherwise bound kH = 1..4 chains.
 template <size_t kH>
 HWY_INLINE void DotProbs(const float* HWY_RESTRICT probs, size_t prob_stride,
                          const float* HWY_RESTRICT row, size_t count,
                          float* sums) {
   const hn::ScalableTag<float> d;
   const size_t N = hn::Lanes(d);
-  decltype(hn::Zero(d)) a0[kH], a1[kH];
-  for (size_t j = 0; j < kH; ++j) a0[j] = a1[j] = hn::Zero(d);
+  const float* p0 = probs;
+  const float* p1 = probs + (kH > 1 ? 1 : 0) * prob_stride;
+  const float* p2 = probs + (kH > 1 ? 2 : 0) * prob_stride;
+  const float* p3 = probs + (kH > 1 ? 3 : 0) * prob_stride;
+  auto a0 = hn::Zero(d), a1 = hn::Zero(d), a2 = hn::Zero(d), a3 = hn::Zero(d);
+  auto b0 = hn::Zero(d), b1 = hn::Zero(d), b2 = hn::Zero(d), b3 = hn::Zero(d);
   size_t p = 0;
   for (; p + 2 * N <= count; p += 2 * N) {
     const auto v0 = hn::LoadU(d, row + p), v1 = hn::LoadU(d, row + p + N);
-    for (size_t j = 0; j < kH; ++j) {
-      a0[j] = hn::MulAdd(hn::LoadU(d, probs + j * prob_stride + p), v0, a0[j]);
-      a1[j] =
-          hn::MulAdd(hn::LoadU(d, probs + j * prob_stride + p + N), v1, a1[j]);
+    a0 = hn::MulAdd(hn::LoadU(d, p0 + p), v0, a0);
+    b0 = hn::MulAdd(hn::LoadU(d, p0 + p + N), v1, b0);
+    if constexpr (kH > 1) {
+      a1 = hn::MulAdd(hn::LoadU(d, p1 + p), v0, a1);
+      b1 = hn::MulAdd(hn::LoadU(d, p1 + p + N), v1, b1);
+      a2 = hn::MulAdd(hn::LoadU(d, p2 + p), v0, a2);
+      b2 = hn::MulAdd(hn::LoadU(d, p2 + p + N), v1, b2);
+      a3 = hn::MulAdd(hn::LoadU(d, p3 + p), v0, a3);
+      b3 = hn::MulAdd(hn::LoadU(d, p3 + p + N), v1, b3);
     }
   }
   for (; p + N <= count; p += N) {
     const auto v0 = hn::LoadU(d, row + p);
-    for (size_t j = 0; j < kH; ++j)
-      a0[j] = hn::MulAdd(hn::LoadU(d, probs + j * prob_stride + p), v0, a0[j]);
+    a0 = hn::MulAdd(hn::LoadU(d, p0 + p), v0, a0);
+    if constexpr (kH > 1) {
+      a1 = hn::MulAdd(hn::LoadU(d, p1 + p), v0, a1);
+      a2 = hn::MulAdd(hn::LoadU(d, p2 + p), v0, a2);
+      a3 = hn::MulAdd(hn::LoadU(d, p3 + p), v0, a3);
+    }
   }
+  const float* pr[4] = {p0, p1, p2, p3};
+  float s[4] = {hn::GetLane(hn::SumOfLanes(d, hn::Add(a0, b0))),
+                hn::GetLane(hn::SumOfLanes(d, hn::Add(a1, b1))),
+                hn::GetLane(hn::SumOfLanes(d, hn::Add(a2, b2))),
+                hn::GetLane(hn::SumOfLanes(d, hn::Add(a3, b3)))};
   for (size_t j = 0; j < kH; ++j) {
-    float s = hn::GetLane(hn::SumOfLanes(d, hn::Add(a0[j], a1[j])));
-    for (size_t t = p; t < count; ++t) s += probs[j * prob_stride + t] * row[t];
-    sums[j] = s;
+    for (size_t t = p; t < count; ++t) s[j] += pr[j][t] * row[t];
+    sums[j] = s[j];
   }
 }
 
