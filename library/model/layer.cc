@@ -418,16 +418,14 @@ void DecoderLayer::Forward(std::span<const float> x, size_t tokens,
     });
     lap(Op::kSoftmax);
     if (trace) record_rows(trace->probs, c0, nt);
-    // One task per (KV head, block of kValueRows rows of head_dim) for every
-    // token: a row (the context's values of one element) stays in L1 across
-    // the chunk's tokens.
+    // One task per (KV head, block of kValueRows rows of head_dim), all the
+    // chunk's tokens inside (ValuesRows keeps its tiles in L1).
     ParallelFor(kvh * vblocks, th, [&](size_t task) {
       const size_t b = task % vblocks, j = task / vblocks, i0 = b * kValueRows;
-      for (size_t t = 0; t < nt; ++t)
-        HWY_DYNAMIC_DISPATCH(ValuesRows)
-        (scores + (t * heads + j * G) * SR, SR, G, context + c0 + t + 1,
-         cache.value_row(j, i0), cache.value_stride(),
-         std::min(kValueRows, d - i0), d, a + (c0 + t) * Q + j * G * d + i0);
+      HWY_DYNAMIC_DISPATCH(ValuesRows)
+      (scores + j * G * SR, SR, heads * SR, nt, context + c0 + 1, G,
+       cache.value_row(j, i0), cache.value_stride(),
+       std::min(kValueRows, d - i0), d, a + c0 * Q + j * G * d + i0, Q);
     });
     lap(Op::kValues);
   }
