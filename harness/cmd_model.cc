@@ -50,8 +50,7 @@ struct ModelFlags {
   double min_time = 0.3;
   size_t min_reps = 3;
   uint64_t seed = 1;
-  std::string format = "table";
-  std::string out = "-";
+  OutputFlags output;
 };
 
 constexpr size_t kMaxContext = 65536;
@@ -324,15 +323,177 @@ std::string Render(const std::vector<nlohmann::json>& records,
   return o.str();
 }
 
+int RunModel(const ModelFlags& f) {
+  const ModelConfig& cfg = model::FindModel(f.model);
+  Selection sel;
+  sel.kernels = f.kernels;
+  const auto kernels = sel.KernelList();
+  const auto contexts = ParseList(f.context, "context");
+  for (size_t c : contexts)
+    if (c > kMaxContext)
+      throw Error("context", std::to_string(c) + " exceeds the limit " +
+                                 std::to_string(kMaxContext));
+  const auto tokens = ParseList(f.tokens, "tokens");
+  for (size_t n : tokens)
+    if (n > model::kMaxForwardTokens)
+      throw Error("tokens", std::to_string(n) + " exceeds the limit " +
+                                std::to_string(model::kMaxForwardTokens) +
+                                " (tokens per call)");
+  const auto threads = ParseList(f.threads, "threads");
+  for (size_t t : threads)
+    if (t > 1024) throw Error("threads", "at most 1024");
+  if (f.target.find(',') != std::string::npos)
+    throw Error("target", "one target per run");
+  sel.target = f.target;
+  const TargetInfo target = sel.TargetList().front();
+  if (LikelyEmulated())
+    throw Error("model",
+                "this looks like emulation (qemu-user): timings would be "
+                "meaningless");
+  SetTargetBits(target.bits);
+
+  const size_t max_ctx = *std::max_element(contexts.begin(), contexts.end());
+  const size_t max_tok = *std::max_element(tokens.begin(), tokens.end());
+  std::fprintf(stderr,
+               "model %s: generating weights (%zu ternary per layer) and the "
+               "%zu x %zu f16 head\n",
+               cfg.name.c_str(), cfg.LayerWeights(), cfg.vocab, cfg.hidden);
+  const model::LayerWeights weights = model::RandomLayerWeights(cfg, f.seed);
+  std::map<size_t, double> head_ms;
+  {
+    const model::OutputHead head(cfg, f.seed + 100);
+    for (size_t th : threads)
+      head_ms[th] = 1e3 * TimeHead(head, static_cast<int>(th), f.seed + 101,
+                                   f.min_time, f.min_reps);
+  }
+  const model::RopeTable rope(cfg.head_dim, cfg.rope_theta, max_ctx + max_tok);
+  std::map<size_t, std::vector<float>> inputs;
+  std::map<size_t, double> quant_ms;
+  for (size_t n : tokens) {
+    inputs[n] = RandomActivations(n * cfg.hidden, f.seed + 200 + n);
+    quant_ms[n] = 1e3 * TimeQuant(cfg, n, f.seed + 300, f.min_time);
+  }
+  const size_t footprint = 3 * L3Bytes();
+  const size_t kv_per_position = 2 * cfg.kv_dim() * sizeof(float);
+
+  std::vector<nlohmann::json> records;
+  const size_t total =
+      kernels.size() * contexts.size() * threads.size() * tokens.size();
+  size_t done = 0;
+  for (const std::string& kn : kernels) {
+    std::vector<DecoderLayer> layers;
+    layers.emplace_back(cfg, weights, kn, KernelOptions{});
+    const size_t wbytes = layers.front().PreparedBytes();
+    const size_t want = std::min(
+        cfg.layers, std::max<size_t>(1, (footprint + wbytes - 1) / wbytes));
+    if (want > 1)
+      std::fprintf(stderr,
+                   "%s: preparing %zu copies of the layer (%.1f MB each)\n",
+                   kn.c_str(), want, static_cast<double>(wbytes) / 1e6);
+    while (layers.size() < want)
+      layers.emplace_back(cfg, weights, kn, KernelOptions{});
+    for (size_t ctx : contexts) {
+      const size_t kv_bytes = kv_per_position * (ctx + max_tok);
+      const size_t copies =
+          std::min(layers.size(),
+                   std::max<size_t>(1, (footprint + wbytes + kv_bytes - 1) /
+                                           (wbytes + kv_bytes)));
+      std::vector<KvCache> caches;
+      for (size_t c = 0; c < copies; ++c) {
+        caches.emplace_back(cfg, ctx + max_tok);
+        caches.back().FillRandom(ctx, f.seed + 400 + c);
+      }
+      for (size_t th : threads) {
+        for (size_t c = 0; c < copies; ++c)
+          layers[c].SetThreads(static_cast<int>(th));
+        for (size_t n : tokens) {
+          Progress(++done, total,
+                   kn + " context " + std::to_string(ctx) + " tokens " +
+                       std::to_string(n) + " threads " + std::to_string(th) +
+                       " (" + std::to_string(copies) + " layer copies)");
+          const LayerTiming t = TimeLayers(layers, caches, copies, inputs[n], n,
+                                           ctx, rope, f.min_time, f.min_reps);
+          nlohmann::json ops;
+          double sum = 0, proj = 0;
+          for (size_t i = 0; i < model::kOpCount; ++i) {
+            const double ms = t.ops.seconds[i] * 1e3;
+            ops[model::OpName(static_cast<Op>(i))] = ms;
+            sum += ms;
+            if (model::IsProjection(static_cast<Op>(i))) proj += ms;
+          }
+          const double layer_ms = sum + t.other * 1e3;
+          const double hms = head_ms[th];
+          const double model_ms =
+              static_cast<double>(cfg.layers) * layer_ms + hms;
+          const double fr = proj / layer_ms;
+          const double fm = static_cast<double>(cfg.layers) * proj / model_ms;
+          nlohmann::json r = {
+              {"kernel", kn},
+              {"activations", ActivationTypeName(layers.front().activations())},
+              {"target", target.name},
+              {"model", cfg.name},
+              {"phase", n == 1 ? "decode" : "prefill"},
+              {"context", ctx},
+              {"tokens", n},
+              {"threads", th},
+              {"layer_copies", copies},
+              {"passes", t.passes},
+              {"ops_ms", ops},
+              {"other_ms", t.other * 1e3},
+              {"layer_ms", layer_ms},
+              {"layer_wall_ms", t.wall * 1e3},
+              {"projection_ms", proj},
+              {"f", fr},
+              {"amdahl_bound", 1.0 / (1.0 - fr)},
+              {"head_ms", hms},
+              {"model_ms", model_ms},
+              {"tokens_per_s", static_cast<double>(n) / (model_ms * 1e-3)},
+              {"f_model", fm},
+              {"amdahl_bound_model", 1.0 / (1.0 - fm)},
+              {"prepared_bytes_per_layer", wbytes},
+              {"kv_cache_bytes_per_layer", kv_per_position * (ctx + n)}};
+          if (layers.front().activations() == ActivationType::kInt8)
+            r["act_quant_ms"] = quant_ms[n];
+          records.push_back(std::move(r));
+        }
+      }
+    }
+  }
+  SetTargetBits(0);
+  Derive(records);
+  if (f.output.format == "json") {
+    nlohmann::json doc = ToDocument(records);
+    doc["model"] = ConfigJson(cfg);
+    nlohmann::json heads = nlohmann::json::array();
+    for (const auto& [th, ms] : head_ms)
+      heads.push_back({{"threads", th}, {"ms", ms}});
+    doc["head"] = heads;
+    doc["head_precision"] =
+        "f16 weights, f32 accumulation (bitnet.cpp keeps BitNet "
+        "b1.58 2B4T's tied embedding in f16)";
+    doc["kv_cache_precision"] = "float32";
+    doc["ops"] = nlohmann::json::array();
+    for (size_t i = 0; i < model::kOpCount; ++i)
+      doc["ops"].push_back(
+          {{"name", model::OpName(static_cast<Op>(i))},
+           {"projection", model::IsProjection(static_cast<Op>(i))}});
+    doc["min_time_s"] = f.min_time;
+    doc["layer_copies_footprint_bytes"] = footprint;
+    WriteText(f.output.out, doc.dump(2) + "\n");
+  } else {
+    WriteText(f.output.out, Render(records, cfg, head_ms));
+  }
+  return 0;
+}
+
 }  // namespace
 
 void AddModelCommand(CLI::App& app, CommandResult& action) {
-  auto* cmd =
-      app.add_subcommand("model",
-                         "whole decoder layers of a published model per "
-                         "kernel: per-operation breakdown, "
-                         "projection share f, Amdahl bound, modelled tokens/s");
-  auto f = std::make_shared<ModelFlags>();
+  auto [cmd, f] = AddCommand<ModelFlags>(
+      app, action, "model",
+      "whole decoder layers of a published model per kernel: per-operation "
+      "breakdown, projection share f, Amdahl bound, modelled tokens/s",
+      RunModel);
   std::string models;
   for (const auto& m : model::ModelNames())
     models += (models.empty() ? "" : ", ") + m;
@@ -361,183 +522,7 @@ void AddModelCommand(CLI::App& app, CommandResult& action) {
       ->check(CLI::Range(1, 1000))
       ->capture_default_str();
   cmd->add_option("--seed", f->seed, "random seed")->capture_default_str();
-  cmd->add_option("--format", f->format, "table or json")
-      ->check(CLI::IsMember({"table", "json"}))
-      ->capture_default_str();
-  cmd->add_option("--out", f->out, "output file ('-' = stdout)")
-      ->capture_default_str();
-  cmd->callback([&action, f] {
-    action = [f] {
-      const ModelConfig& cfg = model::FindModel(f->model);
-      Selection sel;
-      sel.kernels = f->kernels;
-      const auto kernels = sel.KernelList();
-      const auto contexts = ParseList(f->context, "context");
-      for (size_t c : contexts)
-        if (c > kMaxContext)
-          throw Error("context", std::to_string(c) + " exceeds the limit " +
-                                     std::to_string(kMaxContext));
-      const auto tokens = ParseList(f->tokens, "tokens");
-      for (size_t n : tokens)
-        if (n > model::kMaxForwardTokens)
-          throw Error("tokens", std::to_string(n) + " exceeds the limit " +
-                                    std::to_string(model::kMaxForwardTokens) +
-                                    " (tokens per call)");
-      const auto threads = ParseList(f->threads, "threads");
-      for (size_t t : threads)
-        if (t > 1024) throw Error("threads", "at most 1024");
-      if (f->target.find(',') != std::string::npos)
-        throw Error("target", "one target per run");
-      sel.target = f->target;
-      const TargetInfo target = sel.TargetList().front();
-      if (LikelyEmulated())
-        throw Error("model",
-                    "this looks like emulation (qemu-user): timings would be "
-                    "meaningless");
-      SetTargetBits(target.bits);
-
-      const size_t max_ctx =
-          *std::max_element(contexts.begin(), contexts.end());
-      const size_t max_tok = *std::max_element(tokens.begin(), tokens.end());
-      std::fprintf(
-          stderr,
-          "model %s: generating weights (%zu ternary per layer) and the "
-          "%zu x %zu f16 head\n",
-          cfg.name.c_str(), cfg.LayerWeights(), cfg.vocab, cfg.hidden);
-      const model::LayerWeights weights =
-          model::RandomLayerWeights(cfg, f->seed);
-      std::map<size_t, double> head_ms;
-      {
-        const model::OutputHead head(cfg, f->seed + 100);
-        for (size_t th : threads)
-          head_ms[th] = 1e3 * TimeHead(head, static_cast<int>(th),
-                                       f->seed + 101, f->min_time, f->min_reps);
-      }
-      const model::RopeTable rope(cfg.head_dim, cfg.rope_theta,
-                                  max_ctx + max_tok);
-      std::map<size_t, std::vector<float>> inputs;
-      std::map<size_t, double> quant_ms;
-      for (size_t n : tokens) {
-        inputs[n] = RandomActivations(n * cfg.hidden, f->seed + 200 + n);
-        quant_ms[n] = 1e3 * TimeQuant(cfg, n, f->seed + 300, f->min_time);
-      }
-      const size_t footprint = 3 * L3Bytes();
-      const size_t kv_per_position = 2 * cfg.kv_dim() * sizeof(float);
-
-      std::vector<nlohmann::json> records;
-      const size_t total =
-          kernels.size() * contexts.size() * threads.size() * tokens.size();
-      size_t done = 0;
-      for (const std::string& kn : kernels) {
-        std::vector<DecoderLayer> layers;
-        layers.emplace_back(cfg, weights, kn, KernelOptions{});
-        const size_t wbytes = layers.front().PreparedBytes();
-        const size_t want = std::min(
-            cfg.layers, std::max<size_t>(1, (footprint + wbytes - 1) / wbytes));
-        if (want > 1)
-          std::fprintf(stderr,
-                       "%s: preparing %zu copies of the layer (%.1f MB each)\n",
-                       kn.c_str(), want, static_cast<double>(wbytes) / 1e6);
-        while (layers.size() < want)
-          layers.emplace_back(cfg, weights, kn, KernelOptions{});
-        for (size_t ctx : contexts) {
-          const size_t kv_bytes = kv_per_position * (ctx + max_tok);
-          const size_t copies =
-              std::min(layers.size(),
-                       std::max<size_t>(1, (footprint + wbytes + kv_bytes - 1) /
-                                               (wbytes + kv_bytes)));
-          std::vector<KvCache> caches;
-          for (size_t c = 0; c < copies; ++c) {
-            caches.emplace_back(cfg, ctx + max_tok);
-            caches.back().FillRandom(ctx, f->seed + 400 + c);
-          }
-          for (size_t th : threads) {
-            for (size_t c = 0; c < copies; ++c)
-              layers[c].SetThreads(static_cast<int>(th));
-            for (size_t n : tokens) {
-              Progress(++done, total,
-                       kn + " context " + std::to_string(ctx) + " tokens " +
-                           std::to_string(n) + " threads " +
-                           std::to_string(th) + " (" + std::to_string(copies) +
-                           " layer copies)");
-              const LayerTiming t =
-                  TimeLayers(layers, caches, copies, inputs[n], n, ctx, rope,
-                             f->min_time, f->min_reps);
-              nlohmann::json ops;
-              double sum = 0, proj = 0;
-              for (size_t i = 0; i < model::kOpCount; ++i) {
-                const double ms = t.ops.seconds[i] * 1e3;
-                ops[model::OpName(static_cast<Op>(i))] = ms;
-                sum += ms;
-                if (model::IsProjection(static_cast<Op>(i))) proj += ms;
-              }
-              const double layer_ms = sum + t.other * 1e3;
-              const double hms = head_ms[th];
-              const double model_ms =
-                  static_cast<double>(cfg.layers) * layer_ms + hms;
-              const double fr = proj / layer_ms;
-              const double fm =
-                  static_cast<double>(cfg.layers) * proj / model_ms;
-              nlohmann::json r = {
-                  {"kernel", kn},
-                  {"activations",
-                   ActivationTypeName(layers.front().activations())},
-                  {"target", target.name},
-                  {"model", cfg.name},
-                  {"phase", n == 1 ? "decode" : "prefill"},
-                  {"context", ctx},
-                  {"tokens", n},
-                  {"threads", th},
-                  {"layer_copies", copies},
-                  {"passes", t.passes},
-                  {"ops_ms", ops},
-                  {"other_ms", t.other * 1e3},
-                  {"layer_ms", layer_ms},
-                  {"layer_wall_ms", t.wall * 1e3},
-                  {"projection_ms", proj},
-                  {"f", fr},
-                  {"amdahl_bound", 1.0 / (1.0 - fr)},
-                  {"head_ms", hms},
-                  {"model_ms", model_ms},
-                  {"tokens_per_s", static_cast<double>(n) / (model_ms * 1e-3)},
-                  {"f_model", fm},
-                  {"amdahl_bound_model", 1.0 / (1.0 - fm)},
-                  {"prepared_bytes_per_layer", wbytes},
-                  {"kv_cache_bytes_per_layer", kv_per_position * (ctx + n)}};
-              if (layers.front().activations() == ActivationType::kInt8)
-                r["act_quant_ms"] = quant_ms[n];
-              records.push_back(std::move(r));
-            }
-          }
-        }
-      }
-      SetTargetBits(0);
-      Derive(records);
-      if (f->format == "json") {
-        nlohmann::json doc = ToDocument(records);
-        doc["model"] = ConfigJson(cfg);
-        nlohmann::json heads = nlohmann::json::array();
-        for (const auto& [th, ms] : head_ms)
-          heads.push_back({{"threads", th}, {"ms", ms}});
-        doc["head"] = heads;
-        doc["head_precision"] =
-            "f16 weights, f32 accumulation (bitnet.cpp keeps BitNet "
-            "b1.58 2B4T's tied embedding in f16)";
-        doc["kv_cache_precision"] = "float32";
-        doc["ops"] = nlohmann::json::array();
-        for (size_t i = 0; i < model::kOpCount; ++i)
-          doc["ops"].push_back(
-              {{"name", model::OpName(static_cast<Op>(i))},
-               {"projection", model::IsProjection(static_cast<Op>(i))}});
-        doc["min_time_s"] = f->min_time;
-        doc["layer_copies_footprint_bytes"] = footprint;
-        WriteText(f->out, doc.dump(2) + "\n");
-      } else {
-        WriteText(f->out, Render(records, cfg, head_ms));
-      }
-      return 0;
-    };
-  });
+  f->output.AddFlags(*cmd, {"table", "json"});
 }
 
 }  // namespace rsr::harness
