@@ -206,10 +206,12 @@ double ProdBound(double a, double ea, double b, double eb) {
 }
 
 // Free-running: the reference's own value; teacher-forced: the layer's,
-// exact (bound 0).
+// exact (bound 0). A layer tensor of another size (a trace of another shape)
+// is not used: that stage then runs free and its comparison reports the
+// size mismatch.
 const Bounded& Source(const Bounded& own, const std::vector<float>* layer,
                       Bounded& slot) {
-  if (layer == nullptr) return own;
+  if (layer == nullptr || layer->size() != own.value.size()) return own;
   slot.value.assign(layer->begin(), layer->end());
   slot.bound.assign(layer->size(), 0.0);
   return slot;
