@@ -79,6 +79,7 @@ void AddRunCommand(CLI::App& app, CommandResult& action);
 void AddRegressCommand(CLI::App& app, CommandResult& action);
 void AddBandwidthCommand(CLI::App& app, CommandResult& action);
 void AddPaperCommand(CLI::App& app, CommandResult& action);
+void AddModelCommand(CLI::App& app, CommandResult& action);
 
 // Progress line on stderr ("[3/40] ...") when stderr is a terminal or when
 // the run is long; cleared by a final newline.

@@ -21,6 +21,7 @@ int main(int argc, char** argv) {
   rsr::harness::AddRegressCommand(app, action);
   rsr::harness::AddBandwidthCommand(app, action);
   rsr::harness::AddPaperCommand(app, action);
+  rsr::harness::AddModelCommand(app, action);
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {

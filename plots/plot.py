@@ -9,6 +9,7 @@ Reads (each optional; what is missing is skipped with a note on stderr):
     <results>/targets.json    rsr-bench run --target all (per-target table)
     <results>/bandwidth.json  rsr-bench bandwidth --format json
     <results>/paper.json      rsr-bench paper --format json
+    <results>/model.json      rsr-bench model --format json (decoder layers, Amdahl)
 Writes (only those whose data exist):
     <out>/time_vs_n.png              GEMV median time vs n, log-log, per kernel
     <out>/speedup_vs_dense_f32.png   speed-up over dense-f32 vs n
@@ -18,6 +19,10 @@ Writes (only those whose data exist):
     <out>/multitoken.png             tokens per second vs tokens per call
     <out>/bandwidth.png              read bandwidth per buffer size and threads
     <out>/paper_faithful.png         the paper's tables: ours vs published
+    <out>/model_breakdown.png        share of layer time per operation, per kernel
+                                     (stacked to 100%; layer ms on top)
+    <out>/model_amdahl.png           projection share f and gain over dense-f32 vs
+                                     context, with Amdahl's ceiling
     <results>/tables.md              Markdown tables from the same JSON
                                      (--tables PATH to change)
 
@@ -432,6 +437,127 @@ def plot_paper(paper, out, sub):
     finish(fig, [ax], os.path.join(out, "paper_faithful.png"), sub)
 
 
+# Operation groups of rsr-bench model, in stacking order, with colours: the
+# ternary projections in blues (what a kernel speeds up), attention in
+# oranges, the rest in greens and greys.
+MODEL_OPS = [
+    ("qkv_proj", "#08519c"), ("o_proj", "#3182bd"), ("gate_up_proj", "#6baed6"),
+    ("down_proj", "#bdd7e7"), ("attn_scores", "#e6550d"), ("softmax", "#fd8d3c"),
+    ("attn_values", "#fdae6b"), ("rmsnorm", "#31a354"), ("rope_kv", "#74c476"),
+    ("ffn_act", "#a1d99b"), ("residual", "#c7e9c0"), ("other", "#bdbdbd"),
+]
+
+
+def model_records(model):
+    return (model or {}).get("results", [])
+
+
+def model_phases(recs):
+    """[(label, tokens)]: decode (1) and the largest prefill."""
+    toks = sorted({r["tokens"] for r in recs})
+    out = []
+    if 1 in toks:
+        out.append(("decode", 1))
+    if toks and toks[-1] > 1:
+        out.append(("prefill %d tokens" % toks[-1], toks[-1]))
+    return out
+
+
+def kernel_order(recs):
+    order = []
+    for r in recs:
+        if r["kernel"] not in order:
+            order.append(r["kernel"])
+    return order
+
+
+def plot_model_breakdown(model, out, sub):
+    recs = model_records(model)
+    if not recs:
+        return
+    th = min(r["threads"] for r in recs)
+    recs = [r for r in recs if r["threads"] == th]
+    ctxs = sorted({r["context"] for r in recs})
+    phases = model_phases(recs)
+    kernels = kernel_order(recs)
+    fig, axes = plt.subplots(len(phases), len(ctxs), squeeze=False,
+                             figsize=(max(5.0, 0.75 * len(kernels) + 2.0) * len(ctxs),
+                                      3.9 * len(phases)))
+    for i, (label, n) in enumerate(phases):
+        for j, ctx in enumerate(ctxs):
+            ax = axes[i][j]
+            sel = {r["kernel"]: r for r in recs if r["context"] == ctx and r["tokens"] == n}
+            names = [k for k in kernels if k in sel]
+            bottom = [0.0] * len(names)
+            for op, colour in MODEL_OPS:
+                vals = []
+                for k in names:
+                    r = sel[k]
+                    ms = r["other_ms"] if op == "other" else r["ops_ms"].get(op, 0.0)
+                    vals.append(ms / r["layer_ms"])
+                ax.bar(names, vals, bottom=bottom, color=colour,
+                       label=op if (i, j) == (0, 0) else None)
+                bottom = [b + v for b, v in zip(bottom, vals)]
+            for x, k in enumerate(names):
+                r = sel[k]
+                ax.text(x, 1.01, "%s ms\nf=%.2f" % (fmt(r["layer_ms"]), r["f"]), ha="center",
+                        va="bottom", fontsize=7)
+            ax.set_ylim(0, 1.18)
+            ax.set_ylabel("share of layer time")
+            ax.set_title("%s, context %d, %d thread%s" % (label, ctx, th, "s" if th > 1 else ""),
+                         fontsize=10)
+            plt.setp(ax.get_xticklabels(), rotation=25, ha="right", fontsize=8)
+    handles, labels = axes[0][0].get_legend_handles_labels()
+    fig.legend(handles[::-1], labels[::-1], loc="center right", fontsize=8)
+    fig.suptitle("%s: one decoder layer per kernel (projections blue, attention orange)"
+                 % model.get("model", {}).get("name", "?"), fontsize=11)
+    fig.text(0.5, 0.005, sub, ha="center", va="bottom", fontsize=7, color="#555555")
+    fig.tight_layout(rect=(0, 0.03, 0.86, 0.97))
+    path = os.path.join(out, "model_breakdown.png")
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+    print("wrote " + path)
+
+
+def plot_model_amdahl(model, out, sub):
+    recs = model_records(model)
+    if not recs or len({r["context"] for r in recs}) < 1:
+        return
+    th = min(r["threads"] for r in recs)
+    recs = [r for r in recs if r["threads"] == th]
+    phases = model_phases(recs)
+    fig, axes = plt.subplots(1, 2, figsize=(12.4, 4.6))
+    for label, n in phases:
+        ls = "-" if n == 1 else "--"
+        for k in kernel_order(recs):
+            pts = sorted((r["context"], r) for r in recs if r["kernel"] == k and r["tokens"] == n)
+            if not pts:
+                continue
+            colour, marker = style(k)
+            xs = [p[0] for p in pts]
+            axes[0].plot(xs, [p[1]["f"] for p in pts], ls=ls, marker=marker, color=colour,
+                         label="%s, %s" % (k, label))
+            if k != "dense-f32" and all("gain_vs_dense_f32" in p[1] for p in pts):
+                axes[1].plot(xs, [p[1]["gain_vs_dense_f32"] for p in pts], ls=ls, marker=marker,
+                             color=colour, label="%s, %s" % (k, label))
+        ceil = sorted((r["context"], r["gain_ceiling_vs_dense_f32"]) for r in recs
+                      if r["kernel"] == "dense-f32" and r["tokens"] == n
+                      and "gain_ceiling_vs_dense_f32" in r)
+        if ceil:
+            axes[1].plot([c[0] for c in ceil], [c[1] for c in ceil], ls=ls, color="#000000",
+                         lw=1.5, label="ceiling 1/(1-f) of dense-f32, %s" % label)
+    axes[0].set_ylabel("f: projection share of layer time")
+    axes[0].set_ylim(0, 1.05)
+    axes[0].set_title("Ternary projections' share of a layer")
+    axes[1].set_ylabel("modelled tokens/s over dense-f32 (x)")
+    axes[1].set_yscale("log")
+    axes[1].set_title("End-to-end gain (layers + f16 head) vs Amdahl's ceiling")
+    for ax in axes:
+        ax.set_xscale("log", base=2)
+        ax.set_xlabel("context (tokens in the KV cache)")
+    finish(fig, list(axes), os.path.join(out, "model_amdahl.png"), sub)
+
+
 # ------------------------------------------------------------------ tables
 
 def fmt(v, spec=None):
@@ -477,7 +603,54 @@ def targets_table(targets):
     return "".join(out)
 
 
-def tables(run, bw, paper, targets=None):
+def model_tables(model):
+    recs = model_records(model)
+    m = model.get("model", {})
+    out = ["\n## Model view (rsr-bench model)\n\n" + context_line(model) + "\n",
+           "\n%s: hidden %s, ffn %s, %s layers, %s/%s heads of %s, %s%s, vocab %s (%s). "
+           "Synthetic ternary weights; KV cache %s; output head %s. Per-layer times are medians "
+           "over passes through copies of the layer that together exceed 3x the L3, as a real "
+           "model's layers do (`layer_copies` in model.json).\n"
+           % (m.get("name"), m.get("hidden"), m.get("ffn"), m.get("layers"), m.get("heads"),
+              m.get("kv_heads"), m.get("head_dim"), m.get("activation"),
+              ", sub-norms" if m.get("sub_norms") else "", m.get("vocab"), m.get("source"),
+              model.get("kv_cache_precision", "?"), model.get("head_precision", "?"))]
+    heads = ", ".join("%s ms (%d thread%s)" % (fmt(h["ms"]), h["threads"],
+                                                "s" if h["threads"] > 1 else "")
+                      for h in model.get("head", []))
+    out.append("\nOutput head per token: %s.\n" % heads)
+    out.append("\nf = projection share of layer time; bound = 1/(1-f); model = layers x layer + "
+               "head; tok/s: decode tokens/s, or prefill tokens/s for N > 1; gain: tokens/s over "
+               "dense-f32; Amdahl: the gain dense-f32's split predicts from the projection "
+               "speed-up alone; ceiling: 1/(1-f_model) of dense-f32.\n\n")
+    key = lambda r: (r["tokens"], r["threads"], r["context"])
+    rows = []
+    for r in sorted(recs, key=key):
+        rows.append([r["kernel"], r["phase"] + ("" if r["tokens"] == 1 else " %d" % r["tokens"]),
+                     str(r["context"]), str(r["threads"]), fmt(r["layer_ms"], "%.3f"),
+                     fmt(r["projection_ms"], "%.3f"), fmt(r["f"], "%.3f"),
+                     fmt(r["amdahl_bound"], "%.2f"), fmt(r["tokens_per_s"], "%.1f"),
+                     fmt(r["f_model"], "%.3f"), fmt(r["amdahl_bound_model"], "%.2f"),
+                     fmt(r.get("gain_vs_dense_f32"), "%.2fx"),
+                     fmt(r.get("amdahl_predicted_gain"), "%.2fx"),
+                     fmt(r.get("gain_ceiling_vs_dense_f32"), "%.2fx")])
+    out.append(md_table(["kernel", "phase", "context", "threads", "layer ms", "proj ms", "f",
+                         "1/(1-f)", "tok/s", "f (model)", "1/(1-f) (model)", "gain",
+                         "Amdahl", "ceiling"], rows))
+    ops = [o for o, _ in MODEL_OPS]
+    out.append("\nPer-operation breakdown, ms per layer:\n\n")
+    rows = []
+    for r in sorted(recs, key=key):
+        rows.append([r["kernel"], r["phase"] + ("" if r["tokens"] == 1 else " %d" % r["tokens"]),
+                     str(r["context"]), str(r["threads"])] +
+                    [fmt(r["other_ms"] if o == "other" else r["ops_ms"].get(o), "%.4f")
+                     for o in ops] + [fmt(r.get("act_quant_ms"), "%.4f")])
+    out.append(md_table(["kernel", "phase", "context", "threads"] + ops +
+                        ["(act quant, inside proj)"], rows))
+    return "".join(out)
+
+
+def tables(run, bw, paper, targets=None, model=None):
     out = ["# Results\n", "Generated by plots/plot.py from the JSON files in this folder; "
            "do not edit by hand.\n"]
     dram = dram_bandwidth(bw)
@@ -545,6 +718,8 @@ def tables(run, bw, paper, targets=None):
             out.append("\nNotes:\n\n" + "".join("* %s\n" % n for n in notes))
     if targets:
         out.append(targets_table(targets))
+    if model and model_records(model):
+        out.append(model_tables(model))
     return "".join(out)
 
 
@@ -561,12 +736,14 @@ def main():
     run = load(os.path.join(args.results, "run.json"))
     bw = load(os.path.join(args.results, "bandwidth.json"))
     paper = load(os.path.join(args.results, "paper.json"))
-    if not (run or bw or paper):
-        print("plot.py: error: --results: no run.json, bandwidth.json or paper.json in '%s'"
+    model = load(os.path.join(args.results, "model.json"))
+    if not (run or bw or paper or model):
+        print("plot.py: error: --results: no run.json, bandwidth.json, paper.json or model.json "
+              "in '%s'"
               % args.results, file=sys.stderr)
         return 2
     os.makedirs(args.out, exist_ok=True)
-    sub = context_line(run or paper or bw)
+    sub = context_line(run or paper or bw or model)
     recs = square_gemv_records(run, paper)
     if recs:
         plot_time_vs_n(recs, args.out, sub)
@@ -584,11 +761,13 @@ def main():
     plot_memory(multi if multi["results"] else None, args.out, sub)
     plot_bandwidth(bw, args.out, context_line(bw))
     plot_paper(paper, args.out, context_line(paper))
+    plot_model_breakdown(model, args.out, context_line(model))
+    plot_model_amdahl(model, args.out, context_line(model))
     tpath = args.tables or os.path.join(args.results, "tables.md")
     if tpath != "-":
         with open(tpath, "w") as f:
             targets = load(os.path.join(args.results, "targets.json"))
-            f.write(tables(multi if multi["results"] else run, bw, paper, targets))
+            f.write(tables(multi if multi["results"] else run, bw, paper, targets, model))
         print("wrote " + tpath)
     return 0
 

@@ -13,6 +13,11 @@
 #   tokens    SIMD kernels at N = 8, 32, 128 tokens on 2560x2560, 6912x2560
 #   targets   every kernel on every SIMD target here (same shapes, 1 token)
 #   paper     the paper's tables, faithful (-O0) and modern, n = 2^11, 2^12
+#   model     whole bitnet-2b decoder layers per SIMD kernel (not the scalar
+#             rsr, rsrpp, dense-naive: 0.2-1.1 s a layer at 16 tokens, ~8x
+#             that at 128), contexts 128 and 4096,
+#             decode and a 128-token prefill, 1 and 2 threads: per-operation
+#             breakdown, projection share f, Amdahl bound, tokens/s (~1.5 min)
 #   plots     figures and Markdown tables from the JSON above
 # Environment: RSR_MIN_TIME (seconds per case, default 0.3),
 #   RSR_QUICK=1 (small sizes only: a smoke run in about a minute).
@@ -39,9 +44,11 @@ min_time=${RSR_MIN_TIME:-0.3}
 if [[ "${RSR_QUICK:-0}" == 1 ]]; then
   square=1024x1024,2048x2048; models=2560x2560; tok_shapes=2560x2560
   paper_sizes=2048; dram=128
+  model_kernels=i2s,tl2,dense-f32; model_tokens=1,16
 else
   square=square; models=bitnet-2b; tok_shapes=2560x2560,6912x2560
   paper_sizes=2048,4096; dram=64,512
+  model_kernels=rsrpp-simd,i2s,tl1,tl2,dense-f32; model_tokens=1,128
 fi
 
 echo "== verify: every kernel x every target against the reference ==" >&2
@@ -70,6 +77,11 @@ $bench run --kernels all --shapes "$tok_shapes" --tokens 1 --threads 1 --target 
 
 echo "== paper: the paper's tables, faithful and modern ==" >&2
 $bench paper --sizes "$paper_sizes" --format json --out "$out/paper.json"
+
+echo "== model: whole bitnet-2b decoder layers, Amdahl's law ==" >&2
+$bench model --model bitnet-2b --kernels "$model_kernels" --context 128,4096 \
+  --tokens "$model_tokens" --threads 1,2 --min-time "$min_time" \
+  --format json --out "$out/model.json"
 
 echo "== plots ==" >&2
 /usr/bin/python3 plots/plot.py --results "$out" --out "$figs"
