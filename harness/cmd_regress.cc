@@ -1,16 +1,16 @@
-// rsr-bench regress: a quick fixed subset (1 thread, shapes that finish in
-// seconds), reduced to ratios measured in the same run -- each kernel's time
-// over dense-f32's, and rsrpp-simd over i2s -- and compared with a committed
-// baseline (results/<machine-id>/baseline.json). Ratios, not times: on a
-// shared machine the load moves absolute times by 2x while a ratio of two
-// kernels timed side by side moves far less (TOOLCHAIN.md).
+// rsr-bench regress, timing mode: a quick fixed subset (1 thread, shapes
+// that finish in seconds), reduced to ratios measured in the same run -- each
+// kernel's time over dense-f32's, and rsrpp-simd over i2s -- and compared
+// with a committed baseline (results/<machine-id>/baseline.json). Ratios, not
+// times: on a shared machine the load moves absolute times by 2x while a
+// ratio of two kernels timed side by side moves far less. Counts mode
+// (instructions and simulated cache misses under valgrind, deterministic
+// enough to gate CI) lives in regress_counts.cc.
 //
 // Exit codes: 0 no ratio worse than the threshold (or --update, or
 // --report-only), 1 a regression, 2 bad arguments / nothing to compare /
-// refused (emulation).
+// refused (emulation, a baseline from another CPU model).
 #include <algorithm>
-#include <chrono>
-#include <cmath>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
@@ -23,43 +23,40 @@
 #include "harness/cli.h"
 #include "harness/machine.h"
 #include "harness/measure.h"
+#include "harness/regress.h"
+#include "harness/regress_compare.h"
 #include "harness/report.h"
+#include "harness/slowed_kernel.h"
 #include "rsr/error.h"
 #include "rsr/registry.h"
 #include "rsr/rsr.h"
 
 namespace rsr::harness {
+
+std::vector<std::string> SplitComma(const std::string& spec) {
+  std::vector<std::string> out;
+  std::stringstream ss(spec);
+  std::string item;
+  while (std::getline(ss, item, ','))
+    if (!item.empty()) out.push_back(item);
+  return out;
+}
+
+std::unique_ptr<Kernel> CreateRegressKernel(const std::string& name,
+                                            const RegressOptions& o) {
+  KernelOptions opt;
+  opt.threads = 1;
+  auto kernel = CreateKernel(name, opt);
+  if (name == o.slowdown_kernel && o.slowdown > 0)
+    kernel = MakeSlowedKernel(std::move(kernel), o.slowdown);
+  return kernel;
+}
+
 namespace {
 
 constexpr char kDenominator[] = "dense-f32";
-
-struct RegressOptions {
-  std::string baseline;
-  // Run-to-run spread (max/min - 1 over 5 runs of the default subset, min
-  // statistic, 2-core Zen 4 at load 9-10 from other builds): rsrpp-simd/i2s
-  // <= 3.5%; ratios over dense-f32 at 2048x2048 5-18%, at 2560x6912 27-31%
-  // (the 70 MB float denominator is DRAM-bound and feels the other core's
-  // traffic); dense-naive/dense-f32 at 2560x6912 71-75%. 0.8 stays above all
-  // of it and still catches a 1.8x slowdown; on an idle machine 0.35 suits
-  // every ratio but dense-naive's.
-  double threshold = 0.8;
-  bool update = false;
-  bool report_only = false;
-  std::string kernels = "dense-f32,rsrpp-simd,i2s,tl1,tl2,dense-naive";
-  std::string shapes = "2048x2048,2560x6912";
-  std::string tokens = "1,8";
-  double min_time = 0.15;  // timed seconds per case, spread over the rounds
-  size_t rounds = 5;       // interleaved rounds over the kernels
-  // Which per-kernel time forms the ratios. "min" by default: on a loaded
-  // machine the longer calls (dense-f32 at 70 MB) are preempted more often
-  // than the short ones, which biases median ratios; over 5 runs at load
-  // 7-12 the median ratios moved by 96% (median over ratios) and the min
-  // ratios by 35%.
-  std::string statistic = "min";
-  uint64_t seed = 1;
-  std::string slowdown_kernel;
-  int slowdown = 0;
-};
+constexpr char kTimingKernels[] =
+    "dense-f32,rsrpp-simd,i2s,tl1,tl2,dense-naive";
 
 struct RatioValue {
   std::string numerator, denominator;
@@ -72,51 +69,28 @@ std::string RatioKey(const std::string& num, const std::string& den,
   return num + "/" + den + " " + s.ToString() + " N=" + std::to_string(tokens);
 }
 
-std::vector<std::string> SplitComma(const std::string& spec) {
-  std::vector<std::string> out;
-  std::stringstream ss(spec);
-  std::string item;
-  while (std::getline(ss, item, ','))
-    if (!item.empty()) out.push_back(item);
-  return out;
-}
-
-// Medians (seconds) of every kernel on one shape and token count. The
-// kernels are timed in `rounds` interleaved rounds so that a load change
-// during the run hits all of them alike.
+// Time statistics of every kernel on one shape and token count. The kernels
+// are timed in `rounds` interleaved rounds (each >= 3 calls and
+// min_time / rounds seconds) so that a load change during the run hits all of
+// them alike.
 std::map<std::string, TimingStats> MeasureCase(
     const std::vector<std::string>& kernels, const Shape& s, size_t tokens,
     const RegressOptions& o) {
-  using Clock = std::chrono::steady_clock;
   const TernaryMatrix w = RandomTernary(s.m, s.k, o.seed);
   const std::vector<float> x = RandomActivations(s.k * tokens, o.seed + 1);
   std::vector<float> y(s.m * tokens);
   std::vector<std::unique_ptr<Kernel>> prepared;
   for (const auto& name : kernels) {
-    KernelOptions opt;
-    opt.threads = 1;
-    prepared.push_back(CreateKernel(name, opt));
+    prepared.push_back(CreateRegressKernel(name, o));
     prepared.back()->Prepare(w);
     prepared.back()->Gemm(x, tokens, y);  // warm-up
   }
   std::vector<std::vector<double>> samples(kernels.size());
   const double per_round = o.min_time / static_cast<double>(o.rounds);
   for (size_t r = 0; r < o.rounds; ++r)
-    for (size_t i = 0; i < kernels.size(); ++i) {
-      // The deliberately slowed kernel (tests only) multiplies repeatedly.
-      const int repeats = kernels[i] == o.slowdown_kernel ? 1 + o.slowdown : 1;
-      const auto start = Clock::now();
-      for (size_t n = 0;; ++n) {
-        const auto t0 = Clock::now();
-        for (int rep = 0; rep < repeats; ++rep)
-          prepared[i]->Gemm(x, tokens, y);
-        const auto t1 = Clock::now();
-        samples[i].push_back(std::chrono::duration<double>(t1 - t0).count());
-        if (n + 1 >= 3 &&
-            std::chrono::duration<double>(t1 - start).count() >= per_round)
-          break;
-      }
-    }
+    for (size_t i = 0; i < kernels.size(); ++i)
+      AppendGemmTimes(*prepared[i], x, tokens, y, per_round, 3, 100000,
+                      samples[i]);
   std::map<std::string, TimingStats> out;
   for (size_t i = 0; i < kernels.size(); ++i)
     out[kernels[i]] = Summarize(std::move(samples[i]));
@@ -165,7 +139,9 @@ nlohmann::json ReadJson(const std::string& path) {
   }
 }
 
-int RunRegress(const RegressOptions& o) {
+}  // namespace
+
+int RunRegressTiming(const RegressOptions& o) {
   if (LikelyEmulated()) {
     std::fprintf(stderr,
                  "rsr-bench regress: refusing to measure under emulation "
@@ -182,7 +158,8 @@ int RunRegress(const RegressOptions& o) {
   // (every ratio's denominator).
   const auto known = KernelNames();
   std::vector<std::string> kernels;
-  for (const auto& k : SplitComma(o.kernels)) {
+  for (const auto& k :
+       SplitComma(o.kernels.empty() ? kTimingKernels : o.kernels)) {
     if (std::find(known.begin(), known.end(), k) == known.end()) {
       std::printf("skip  kernel %-12s not in the registry\n", k.c_str());
       continue;
@@ -199,6 +176,26 @@ int RunRegress(const RegressOptions& o) {
     throw Error("slowdown-kernel", o.slowdown_kernel + " is not measured");
 
   const MachineInfo machine = GetMachineInfo();
+  nlohmann::json base;
+  if (!o.update) {
+    // Read (and check) the baseline before spending a minute measuring.
+    base = ReadJson(o.baseline);
+    const std::string mismatch = CpuModelMismatch(
+        base.value("context", nlohmann::json::object()), ToJson(machine));
+    if (!mismatch.empty()) {
+      if (!o.allow_other_cpu) {
+        std::fprintf(stderr,
+                     "rsr-bench regress: refusing to compare: %s. Timings "
+                     "from another CPU model say nothing about a regression; "
+                     "write this machine's baseline (--update --baseline "
+                     "results/%s/baseline.json) or pass --allow-other-cpu.\n",
+                     mismatch.c_str(), machine.id.c_str());
+        return 2;
+      }
+      std::printf("regress: warning: %s (--allow-other-cpu)\n",
+                  mismatch.c_str());
+    }
+  }
   SetTargetBits(0);
   const std::string target = CurrentTargetName();
   std::printf("regress: machine %s, target %s, load %.2f, 1 thread%s\n",
@@ -264,7 +261,6 @@ int RunRegress(const RegressOptions& o) {
     return 0;
   }
 
-  const nlohmann::json base = ReadJson(o.baseline);
   if (!base.contains("ratios") || !base["ratios"].is_object())
     throw Error("baseline", o.baseline + " has no \"ratios\" object");
   // The baseline's ratios are recomputed from its records with this run's
@@ -295,7 +291,7 @@ int RunRegress(const RegressOptions& o) {
     }
     const double b = base_ratios.at(key);
     const double change = v.value / b - 1;
-    const bool bad = change > o.threshold;
+    const bool bad = RatioRegressed(b, v.value, o.threshold);
     ++compared;
     worse += bad;
     std::printf(
@@ -323,49 +319,104 @@ int RunRegress(const RegressOptions& o) {
   return worse > 0 ? 1 : 0;
 }
 
-}  // namespace
-
 void AddRegressCommand(CLI::App& app, CommandResult& action) {
   auto* cmd = app.add_subcommand(
       "regress",
-      "quick fixed subset, in-run ratios vs a committed baseline; exit 1 on "
-      "a regression");
+      "quick fixed subset vs a committed baseline; exit 1 on a regression. "
+      "--mode timing (default): in-run time ratios; --mode counts: "
+      "instructions and simulated cache misses per call under valgrind");
   auto o = std::make_shared<RegressOptions>();
-  cmd->add_option("--baseline", o->baseline,
-                  "baseline JSON (results/<rsr-bench info --id>/baseline.json)")
-      ->required();
-  cmd->add_option("--threshold", o->threshold,
-                  "fail when a ratio grows by more than this fraction")
+  cmd->add_option("--mode", o->mode,
+                  "timing (ratios, results/<id>/baseline.json) or counts "
+                  "(valgrind, results/counts-baseline.json)")
+      ->check(CLI::IsMember({"timing", "counts"}))
       ->capture_default_str();
+  cmd->add_option("--baseline", o->baseline, "baseline JSON")->required();
   cmd->add_flag("--update", o->update, "measure and (re)write the baseline");
   cmd->add_flag("--report-only", o->report_only,
-                "print the comparison, always exit 0 (noisy shared CI)");
+                "print the comparison, always exit 0");
   cmd->add_option("--kernels", o->kernels,
-                  "comma list; must include dense-f32; names not in the "
-                  "registry are skipped")
-      ->capture_default_str();
+                  std::string("comma list; names not in the registry are "
+                              "skipped. Default: timing ") +
+                      kTimingKernels +
+                      " (must include dense-f32); counts: every kernel");
   cmd->add_option("--shapes", o->shapes, "MxK[,MxK...] or a named set")
       ->capture_default_str();
   cmd->add_option("--tokens", o->tokens, "tokens N per call, comma list")
       ->capture_default_str();
-  cmd->add_option("--min-time", o->min_time,
-                  "timed seconds per kernel and case")
+  cmd->add_option("--seed", o->seed, "random seed")->capture_default_str();
+
+  auto* timing = cmd->add_option_group("Timing mode");
+  timing
+      ->add_option("--threshold", o->threshold,
+                   "fail when a ratio grows by more than this fraction")
+      ->capture_default_str();
+  timing->add_flag("--allow-other-cpu", o->allow_other_cpu,
+                   "compare with a baseline measured on another CPU model");
+  timing
+      ->add_option("--min-time", o->min_time,
+                   "timed seconds per kernel and case")
       ->check(CLI::Range(0.0, 60.0))
       ->capture_default_str();
-  cmd->add_option("--rounds", o->rounds, "interleaved timing rounds")
+  timing->add_option("--rounds", o->rounds, "interleaved timing rounds")
       ->capture_default_str();
-  cmd->add_option("--statistic", o->statistic,
-                  "per-kernel time the ratios use: min or median")
+  timing
+      ->add_option("--statistic", o->statistic,
+                   "per-kernel time the ratios use: min or median")
       ->check(CLI::IsMember({"min", "median"}))
       ->capture_default_str();
-  cmd->add_option("--seed", o->seed, "random seed")->capture_default_str();
-  auto* sk = cmd->add_option("--slowdown-kernel", o->slowdown_kernel,
-                             "test only: slow this kernel down");
-  cmd->add_option("--slowdown", o->slowdown,
-                  "test only: extra multiplies per call for --slowdown-kernel")
+
+  auto* counts = cmd->add_option_group("Counts mode");
+  counts
+      ->add_option("--instr-threshold", o->instr_threshold,
+                   "fail when instructions per call grow by more than this "
+                   "fraction")
+      ->check(CLI::Range(0.0, 10.0))
+      ->capture_default_str();
+  counts
+      ->add_option("--miss-threshold", o->miss_threshold,
+                   "fail when simulated D1 or LL misses per call grow by "
+                   "more than this fraction")
+      ->check(CLI::Range(0.0, 10.0))
+      ->capture_default_str();
+  counts
+      ->add_option("--calls", o->calls,
+                   "counted calls per case (SIMD kernels), after one warm-up")
+      ->check(CLI::Range(1, 1000))
+      ->capture_default_str();
+  counts
+      ->add_option("--scalar-calls", o->scalar_calls,
+                   "counted calls per case for scalar kernels")
+      ->check(CLI::Range(1, 1000))
+      ->capture_default_str();
+  counts->add_option("--jobs", o->jobs, "valgrind processes at once")
+      ->check(CLI::Range(1, 64))
+      ->capture_default_str();
+  counts->add_option("--valgrind", o->valgrind, "valgrind executable")
+      ->capture_default_str();
+  // Internal: set by counts mode on the process it starts under valgrind.
+  cmd->add_flag("--counted-child", o->counted_child)->group("");
+  counts
+      ->add_option("--stack-offset", o->stack_offset,
+                   "diagnostic: shift the counted calls' stack by this many "
+                   "bytes, to tell a layout effect on misses from a "
+                   "regression")
+      ->check(CLI::Range(0, 1 << 20));
+
+  auto* test = cmd->add_option_group(
+      "Test only", "a kernel slowed on purpose, to show that a mode fails");
+  auto* sk = test->add_option("--slowdown-kernel", o->slowdown_kernel,
+                              "replace this kernel with a slowed copy");
+  test->add_option("--slowdown", o->slowdown,
+                   "extra calls of the real kernel per call of the slowed one")
       ->check(CLI::Range(0, 1000))
       ->needs(sk);
-  cmd->callback([&action, o] { action = [o] { return RunRegress(*o); }; });
+  cmd->callback([&action, o] {
+    action = [o] {
+      if (o->counted_child) return RunCountedChild(*o);
+      return o->mode == "counts" ? RunRegressCounts(*o) : RunRegressTiming(*o);
+    };
+  });
 }
 
 }  // namespace rsr::harness

@@ -19,21 +19,28 @@ TimingStats Summarize(std::vector<double> s) {
   return st;
 }
 
-TimingStats TimeGemm(const Kernel& kernel, std::span<const float> x,
+void AppendGemmTimes(const Kernel& kernel, std::span<const float> x,
                      size_t tokens, std::span<float> y, double min_time,
-                     size_t min_reps, size_t max_reps) {
+                     size_t min_reps, size_t max_reps,
+                     std::vector<double>& samples) {
   using Clock = std::chrono::steady_clock;
-  kernel.Gemm(x, tokens, y);  // warm-up: page faults, caches, thread pool
-  std::vector<double> samples;
   const auto start = Clock::now();
-  while (samples.size() < max_reps) {
+  for (size_t n = 0; n < max_reps;) {
     const auto t0 = Clock::now();
     kernel.Gemm(x, tokens, y);
     const auto t1 = Clock::now();
     samples.push_back(std::chrono::duration<double>(t1 - t0).count());
     const double elapsed = std::chrono::duration<double>(t1 - start).count();
-    if (samples.size() >= min_reps && elapsed >= min_time) break;
+    if (++n >= min_reps && elapsed >= min_time) break;
   }
+}
+
+TimingStats TimeGemm(const Kernel& kernel, std::span<const float> x,
+                     size_t tokens, std::span<float> y, double min_time,
+                     size_t min_reps, size_t max_reps) {
+  kernel.Gemm(x, tokens, y);  // warm-up: page faults, caches, thread pool
+  std::vector<double> samples;
+  AppendGemmTimes(kernel, x, tokens, y, min_time, min_reps, max_reps, samples);
   return Summarize(std::move(samples));
 }
 

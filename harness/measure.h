@@ -20,6 +20,14 @@ TimingStats TimeGemm(const Kernel& kernel, std::span<const float> x,
                      size_t tokens, std::span<float> y, double min_time,
                      size_t min_reps = 5, size_t max_reps = 100000);
 
+// TimeGemm's loop without the warm-up: appends one sample (seconds) per call
+// to `samples`. For callers that interleave several kernels in rounds and
+// summarize all rounds at once (rsr-bench regress).
+void AppendGemmTimes(const Kernel& kernel, std::span<const float> x,
+                     size_t tokens, std::span<float> y, double min_time,
+                     size_t min_reps, size_t max_reps,
+                     std::vector<double>& samples);
+
 // Statistics of a sample (sorted copy).
 TimingStats Summarize(std::vector<double> samples);
 

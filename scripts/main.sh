@@ -18,6 +18,7 @@
 #             that at 128), contexts 128 and 4096,
 #             decode and a 128-token prefill, 1 and 2 threads: per-operation
 #             breakdown, projection share f, Amdahl bound, tokens/s (~1.5 min)
+#   regress   this machine's timing baseline for `rsr-bench regress` (~15 s)
 #   plots     figures and Markdown tables from the JSON above
 # Environment: RSR_MIN_TIME (seconds per case, default 0.3),
 #   RSR_QUICK=1 (small sizes only: a smoke run in about a minute).
@@ -82,6 +83,9 @@ echo "== model: whole bitnet-2b decoder layers, Amdahl's law ==" >&2
 $bench model --model bitnet-2b --kernels "$model_kernels" --context 128,4096 \
   --tokens "$model_tokens" --threads 1,2 --min-time "$min_time" \
   --format json --out "$out/model.json"
+
+echo "== regress: this machine's timing baseline ==" >&2
+$bench regress --update --baseline "$out/baseline.json" > /dev/null
 
 echo "== plots ==" >&2
 /usr/bin/python3 plots/plot.py --results "$out" --out "$figs"

@@ -11,6 +11,7 @@ native_pkgs=(
   nlohmann-json3-dev libcli11-dev
   clang libclang-rt-14-dev libomp-14-dev
   python3-matplotlib python3-scipy python3-numpy
+  valgrind
 )
 cross_pkgs=(
   g++-aarch64-linux-gnu qemu-user
