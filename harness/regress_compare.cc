@@ -73,10 +73,12 @@ std::vector<CountComparison> CompareCounts(
     };
     check("instr", c.base->instructions, c.now->instructions, t.instructions,
           1.0, c.instructions);
-    check("D1 misses", c.base->d1_misses, c.now->d1_misses, t.misses,
-          t.miss_floor, c.d1_misses);
-    check("LL misses", c.base->ll_misses, c.now->ll_misses, t.misses,
-          t.miss_floor, c.ll_misses);
+    const double floor = std::max(
+        t.miss_floor, static_cast<double>(b->second.prepared_bytes) / 64);
+    check("D1 misses", c.base->d1_misses, c.now->d1_misses, t.misses, floor,
+          c.d1_misses);
+    check("LL misses", c.base->ll_misses, c.now->ll_misses, t.misses, floor,
+          c.ll_misses);
     c.status = worse    ? CountStatus::kRegressed
                : better ? CountStatus::kImproved
                         : CountStatus::kOk;

@@ -62,7 +62,7 @@ TEST(RegressCompare, CountThresholdBoundaries) {
 }
 
 // A few misses per call (data in the simulated cache) are compared against
-// the floor, so +20 misses on 10 passes while +7 on 64 would not.
+// the floor, so +6 misses on 10 passes while +7 on 64 would not.
 TEST(RegressCompare, MissFloor) {
   const CountThresholds t;  // floor 64, +10%
   EXPECT_EQ(Status(Case(1e6, 10, 10), Case(1e6, 16, 16), t), CountStatus::kOk);
@@ -70,6 +70,19 @@ TEST(RegressCompare, MissFloor) {
             CountStatus::kRegressed);
   EXPECT_EQ(Status(Case(1e6, 64, 64), Case(1e6, 71, 64), t),
             CountStatus::kRegressed);
+}
+
+// A matrix that mostly fits the simulated cache: its misses are compared
+// with its cache lines (64 KiB = 1024 lines), not with the few it misses.
+TEST(RegressCompare, MissFloorIsTheMatrixLines) {
+  CountCase base = Case(1e6, 2000, 200), now = Case(1e6, 2000, 300);
+  base.prepared_bytes = now.prepared_bytes = 64 << 10;
+  EXPECT_EQ(Status(base, now), CountStatus::kOk);  // +100 < 10% of 1024
+  now.per_call.ll_misses = 200 + 103;              // +103 > 102.4
+  EXPECT_EQ(Status(base, now), CountStatus::kRegressed);
+  now = Case(1e6, 2000 + 201, 200);  // D1: 2000 > 1024 lines: +10% of 2000
+  now.prepared_bytes = base.prepared_bytes;
+  EXPECT_EQ(Status(base, now), CountStatus::kRegressed);
 }
 
 TEST(RegressCompare, CasesOnOneSide) {

@@ -185,6 +185,7 @@ std::map<std::string, CountCase> CasesFromJson(const nlohmann::json& cases) {
     c.k = v.at("k").get<size_t>();
     c.tokens = v.at("tokens").get<size_t>();
     c.calls = v.at("calls").get<size_t>();
+    c.prepared_bytes = v.value("prepared_bytes", size_t{0});
     c.per_call.instructions = v.at("instructions").get<double>();
     c.per_call.d1_misses = v.at("d1_misses").get<double>();
     c.per_call.ll_misses = v.at("ll_misses").get<double>();
@@ -199,6 +200,7 @@ nlohmann::json CaseJson(const CountCase& c) {
           {"k", c.k},
           {"tokens", c.tokens},
           {"calls", c.calls},
+          {"prepared_bytes", c.prepared_bytes},
           {"instructions", c.per_call.instructions},
           {"d1_misses", c.per_call.d1_misses},
           {"ll_misses", c.per_call.ll_misses}};
@@ -213,18 +215,19 @@ void CollectDumps(const Child& child, std::map<std::string, CountCase>& out) {
     if (name.rfind(base.filename().string() + ".", 0) != 0) continue;
     const CallgrindDump d = ParseCallgrindDump(ReadText(e.path().string()));
     if (d.trigger.rfind(kLabelPrefix, 0) != 0) continue;
-    // rsr-count:<kernel>:<m>:<k>:<tokens>:<calls>
+    // rsr-count:<kernel>:<m>:<k>:<tokens>:<calls>:<prepared bytes>
     std::vector<std::string> f;
     std::stringstream ss(d.trigger.substr(sizeof(kLabelPrefix) - 1));
     std::string item;
     while (std::getline(ss, item, ':')) f.push_back(item);
-    if (f.size() != 5) throw Error("callgrind", "bad label " + d.trigger);
+    if (f.size() != 6) throw Error("callgrind", "bad label " + d.trigger);
     CountCase c;
     c.kernel = f[0];
     c.m = std::stoul(f[1]);
     c.k = std::stoul(f[2]);
     c.tokens = std::stoul(f[3]);
     c.calls = std::stoul(f[4]);
+    c.prepared_bytes = std::stoull(f[5]);
     auto get = [&](const char* ev) {
       const auto it = d.totals.find(ev);
       if (it == d.totals.end())
@@ -247,34 +250,36 @@ std::string Num(double v) {
 }
 
 #if RSR_HAVE_CALLGRIND
-// One warm-up call (the simulated caches, lazy binding), then `calls`
-// counted calls between zeroing and dumping the counters.
-__attribute__((noinline)) void CountedCalls(const Kernel& kernel,
-                                            std::span<const float> x,
-                                            size_t tokens, std::span<float> y,
-                                            size_t calls, std::string& label) {
-  CALLGRIND_START_INSTRUMENTATION;
-  kernel.Gemm(x, tokens, y);
-  CALLGRIND_ZERO_STATS;
-  for (size_t c = 0; c < calls; ++c) kernel.Gemm(x, tokens, y);
-  CALLGRIND_DUMP_STATS_AT(label.data());
-  CALLGRIND_STOP_INSTRUMENTATION;
-}
-
-// Runs CountedCalls with the stack pointer at a fixed offset within a 4 KiB
-// page (plus `offset`), whatever the frames above (argument parsing, the
-// environment and argv at the stack's top) occupy: kernels keep tables and
-// accumulators on the stack, and where those fall among the simulated cache
-// sets moves their misses.
-__attribute__((noinline)) void CountCalls(const Kernel& kernel,
-                                          std::span<const float> x,
-                                          size_t tokens, std::span<float> y,
-                                          size_t calls, std::string& label,
-                                          size_t offset) {
+// One call with the stack pointer at a fixed offset within a 4 KiB page
+// (plus `offset`), whatever the frames above occupy (argument parsing; the
+// environment and argv at the stack's top). Kernels keep tables and
+// accumulators on the stack, and where those fall among the simulated D1's
+// 64 sets (a 4 KiB period) moves their misses.
+__attribute__((noinline)) void CallAt(const Kernel& kernel,
+                                      std::span<const float> x, size_t tokens,
+                                      std::span<float> y, size_t offset) {
   const auto sp = reinterpret_cast<uintptr_t>(__builtin_frame_address(0));
   volatile char* pad = static_cast<char*>(alloca((sp & 4095) + offset + 1));
   pad[0] = 0;
-  CountedCalls(kernel, x, tokens, y, calls, label);
+  kernel.Gemm(x, tokens, y);
+}
+
+// One warm-up call (the simulated caches, lazy binding), then `calls`
+// counted calls between zeroing and dumping the counters. Call c runs at
+// stack offset base + c * 4096 / calls: misses per call are then an average
+// over stack placements, which a code change that shifts the stack moves far
+// less than it moves one placement (tl2 2048x2048 N=1, D1 misses over a
+// sweep of the whole page: 8.8% for one placement, 2.5% for four).
+void CountCalls(const Kernel& kernel, std::span<const float> x, size_t tokens,
+                std::span<float> y, size_t calls, std::string& label,
+                size_t base) {
+  auto offset = [&](size_t c) { return base + (c * 4096 / calls) / 64 * 64; };
+  CALLGRIND_START_INSTRUMENTATION;
+  CallAt(kernel, x, tokens, y, offset(0));
+  CALLGRIND_ZERO_STATS;
+  for (size_t c = 0; c < calls; ++c) CallAt(kernel, x, tokens, y, offset(c));
+  CALLGRIND_DUMP_STATS_AT(label.data());
+  CALLGRIND_STOP_INSTRUMENTATION;
 }
 #endif
 
@@ -616,7 +621,8 @@ int RunCountedChild(const RegressOptions& o) {
         // Built before counting starts, so that it costs nothing counted.
         std::string label = kLabelPrefix + name + ":" + std::to_string(s.m) +
                             ":" + std::to_string(s.k) + ":" +
-                            std::to_string(n) + ":" + std::to_string(o.calls);
+                            std::to_string(n) + ":" + std::to_string(o.calls) +
+                            ":" + std::to_string(kernel->PreparedBytes());
         CountCalls(*kernel, xs, n, ys, o.calls, label, o.stack_offset);
       }
     }

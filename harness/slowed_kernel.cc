@@ -29,6 +29,9 @@ class SlowedKernel final : public Kernel {
   std::string Name() const override { return inner_->Name(); }
   KernelCaps Caps() const override { return inner_->Caps(); }
   size_t PreparedBytes() const override { return inner_->PreparedBytes(); }
+  size_t PrepareBytesBound(size_t rows, size_t cols) const override {
+    return inner_->PrepareBytesBound(rows, cols);
+  }
 
  protected:
   void PrepareImpl(const TernaryMatrix& w) override { inner_->Prepare(w); }
