@@ -43,7 +43,7 @@ std::string CountCaseKey(const std::string& kernel, size_t m, size_t k,
 // (seen across the library's restructuring). Misses move where the data
 // half-fits a simulated cache: tl2 2048x2048 N=1 keeps tables on the stack,
 // and its D1 misses swing by 8.8% as the stack moves through a 4 KiB page
-// (2.5% once the counted calls average four placements, see CountCalls);
+// (1.2% once the counted calls average four placements, see CountCalls);
 // its LL misses (~2,000 a call, the 0.9 MB matrix nearly fitting the 1 MiB
 // LL) moved by 11% and i2s's at 2048x2048 by 7% across a rebuild. Hence the
 // floor: a miss count is compared with the larger of its baseline and the

@@ -12,12 +12,12 @@
 //   AVX2 the check is skipped.
 // * It cannot decode rdtscp, which steady_clock reads through the vDSO here:
 //   the child calls kernels with no timer at all (the parent times itself).
-// * The simulated caches are fixed (kCacheFlags), not read from the host's
+// * The simulated caches are fixed (kCaches), not read from the host's
 //   CPUID, so that a Zen 4 and a Zen 5 machine count the same misses.
 // * The children run with address-space randomization off, a minimal
-//   environment, argv of fixed length and the stack at a fixed page offset,
-//   so that two runs of one binary count exactly the same (spread and
-//   thresholds: CountThresholds).
+//   environment, argv of fixed length and the counted calls at fixed stack
+//   placements, so that two runs of one binary count exactly the same
+//   (spread and thresholds: CountThresholds).
 //
 // Exit codes: 0 nothing grew beyond its threshold (or --update, or
 // --report-only, or no baseline entry for this compiler: reported, skipped),
@@ -69,11 +69,11 @@ namespace {
 constexpr char kCountedTarget[] = "AVX2";
 // callgrind's simulated caches (size, associativity, line bytes): Zen 5's
 // L1I and L1D (32 KiB 8-way, 48 KiB 12-way) and, as the last level, one
-// core's 1 MiB 16-way L2 rather than the shared L3. Every prepared matrix of
-// the default subset is 0.9-70 MB, at or beyond 1 MiB, so LL misses per call
-// track the bytes a call streams from beyond L2 (/ 64), which is what a
-// format or layout change moves; with the 32 MiB L3 as LL most kernels' misses
-// would be zero.
+// core's 1 MiB 16-way L2 rather than the shared L3. The prepared matrices of
+// the default subset are 0.9-70 MB, about the LL's size or larger, so LL
+// misses per call track the bytes a call streams from beyond L2 (/ 64),
+// which is what a format or layout change moves; with the 32 MiB L3 as LL
+// most kernels' misses would be zero.
 const std::vector<std::pair<std::string, std::string>> kCaches = {
     {"I1", "32768,8,64"}, {"D1", "49152,12,64"}, {"LL", "1048576,16,64"}};
 constexpr char kLabelPrefix[] = "rsr-count:";
@@ -269,7 +269,7 @@ __attribute__((noinline)) void CallAt(const Kernel& kernel,
 // stack offset base + c * 4096 / calls: misses per call are then an average
 // over stack placements, which a code change that shifts the stack moves far
 // less than it moves one placement (tl2 2048x2048 N=1, D1 misses over a
-// sweep of the whole page: 8.8% for one placement, 2.5% for four).
+// sweep of the whole page: 8.8% for one placement, 1.2% for four).
 void CountCalls(const Kernel& kernel, std::span<const float> x, size_t tokens,
                 std::span<float> y, size_t calls, std::string& label,
                 size_t base) {
