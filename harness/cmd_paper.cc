@@ -1,8 +1,10 @@
 // rsr-bench paper: the RSR paper's tables (docs/algorithms.md §6), under the
 // paper's conditions and under modern ones. See harness/paper/reproduce.h.
+#include <cstdio>
 #include <sstream>
 
 #include "harness/cli.h"
+#include "harness/paper/protocol.h"
 #include "harness/paper/reproduce.h"
 #include "harness/report.h"
 #include "rsr/error.h"
@@ -10,15 +12,21 @@
 namespace rsr::harness {
 namespace {
 
+std::string JoinSizes(const std::vector<size_t>& sizes) {
+  std::string out;
+  for (size_t n : sizes) out += (out.empty() ? "" : ",") + std::to_string(n);
+  return out;
+}
+
+// Defaults come from PaperOptions (and so from paper/protocol.h).
 struct PaperFlags {
-  std::string sizes = "2048,4096,8192,16384";
+  std::string sizes = JoinSizes(PaperOptions{}.sizes);
   std::string kernels = "dense-naive,dense-f32,rsrpp,rsrpp-simd,i2s,tl1,tl2";
   std::string tables = "faithful,modern,memory";
-  size_t reps = 10;
-  double naive_budget_s = 30;
+  size_t runs = PaperOptions{}.runs;
   int k = 0;
-  double min_time_s = 0.2;
-  uint64_t seed = 1;
+  double min_time_s = PaperOptions{}.min_time_s;
+  uint64_t seed = PaperOptions{}.seed;
   std::string format = "table";
   std::string out = "-";
 };
@@ -40,17 +48,17 @@ void AddPaperCommand(CLI::App& app, CommandResult& action) {
       "reproduce the RSR paper's tables: faithful (-O0, the paper's loops) and "
       "modern (-O3 registry kernels), plus memory");
   auto f = std::make_shared<PaperFlags>();
-  cmd->add_option("--sizes", f->sizes,
-                  "n list (square n x n), 16..65536; the paper has 2048..65536")
+  cmd->add_option(
+         "--sizes", f->sizes,
+         "n list (square n x n), " + std::to_string(paper::kPaperMinN) + ".." +
+             std::to_string(paper::kPaperMaxN) + "; the paper has 2048..65536")
       ->capture_default_str();
-  cmd->add_option("--reps", f->reps, "faithful: mean of this many runs")
-      ->capture_default_str();
-  cmd->add_option("--naive-budget", f->naive_budget_s,
-                  "faithful naive loop: seconds per n; fewer runs past it "
-                  "(reported)")
+  cmd->add_option("--runs", f->runs,
+                  "faithful: timed calls per process (the paper: 10)")
       ->capture_default_str();
   cmd->add_option("--k", f->k,
-                  "faithful block size; 0 = the paper's k (4,4,5,6,6,6)")
+                  "faithful block size; 0 = the paper's k (4,4,5,6,6 for "
+                  "n = 2^11..2^15)")
       ->capture_default_str();
   cmd->add_option("--kernels", f->kernels,
                   "modern table: registry kernels (missing ones are skipped "
@@ -72,8 +80,7 @@ void AddPaperCommand(CLI::App& app, CommandResult& action) {
     action = [f] {
       PaperOptions o;
       o.sizes = ParseList(f->sizes, "sizes");
-      o.reps = f->reps;
-      o.naive_budget_s = f->naive_budget_s;
+      o.runs = f->runs;
       o.k = f->k;
       o.kernels = SplitNames(f->kernels);
       o.min_time_s = f->min_time_s;
@@ -99,6 +106,29 @@ void AddPaperCommand(CLI::App& app, CommandResult& action) {
       for (const auto& r : doc["faithful"])
         if (!r["exact"].get<bool>()) return 1;
       return 0;
+    };
+  });
+
+  // One faithful method and size in this process (paper/protocol.h); `paper`
+  // starts it. Hidden: an empty group keeps it out of --help.
+  auto* child = app.add_subcommand(
+      "paper-process", "run one faithful paper method in this process");
+  child->group("");
+  auto spec = std::make_shared<paper::ProcessSpec>();
+  child
+      ->add_option("--method", spec->method,
+                   "naive, rsr, rsrpp, rsr-lean, "
+                   "rsrpp-lean")
+      ->required();
+  child->add_option("--n", spec->n, "n (square n x n)")->required();
+  child->add_option("--k", spec->k, "block size, 0 = the paper's");
+  child->add_option("--runs", spec->runs, "timed calls");
+  child->add_option("--seed", spec->seed, "random seed");
+  child->callback([&action, spec] {
+    action = [spec] {
+      const nlohmann::json r = paper::RunPaperProcess(*spec);
+      std::printf("%s\n", r.dump().c_str());
+      return r["exact"].get<bool>() ? 0 : 1;
     };
   });
 }

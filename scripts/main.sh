@@ -12,7 +12,9 @@
 #             to 8192^2 (--slow-max-weights 2^26), where they take ~1 s a call
 #   tokens    SIMD kernels at N = 8, 32, 128 tokens on 2560x2560, 6912x2560
 #   targets   every kernel on every SIMD target here (same shapes, 1 token)
-#   paper     the paper's tables, faithful (-O0) and modern, n = 2^11, 2^12
+#   paper     the paper's tables, faithful (-O0, the authors' protocol: one
+#             process per method and size, 10 runs) and modern (-O3), n = 2^11..2^13
+#             (rsr-bench paper's default sizes; ~20 s)
 #   model     whole bitnet-2b decoder layers per SIMD kernel (not the scalar
 #             rsr, rsrpp, dense-naive: 0.2-1.1 s a layer at 16 tokens, ~8x
 #             that at 128), contexts 128 and 4096,
@@ -21,7 +23,9 @@
 #   regress   this machine's timing baseline for `rsr-bench regress` (~15 s)
 #   plots     figures and Markdown tables from the JSON above
 # Environment: RSR_MIN_TIME (seconds per case, default 0.3),
-#   RSR_QUICK=1 (small sizes only: a smoke run in about a minute).
+#   RSR_QUICK=1 (small sizes only: a smoke run in about a minute),
+#   RSR_PAPER_FULL=1 (paper tables up to n = 2^15: about 8 more minutes;
+#   the naive loop alone takes ~29 s per run there).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -44,12 +48,15 @@ $bench info > "$out/machine.json"
 min_time=${RSR_MIN_TIME:-0.3}
 if [[ "${RSR_QUICK:-0}" == 1 ]]; then
   square=1024x1024,2048x2048; models=2560x2560; tok_shapes=2560x2560
-  paper_sizes=2048; dram=128
+  paper_sizes=(--sizes 2048); dram=128
   model_kernels=i2s,tl2,dense-f32; model_tokens=1,16
 else
   square=square; models=bitnet-2b; tok_shapes=2560x2560,6912x2560
-  paper_sizes=2048,4096; dram=64,512
+  paper_sizes=(); dram=64,512
   model_kernels=rsrpp-simd,i2s,tl1,tl2,dense-f32; model_tokens=1,128
+fi
+if [[ "${RSR_PAPER_FULL:-0}" == 1 ]]; then
+  paper_sizes=(--sizes 2048,4096,8192,16384,32768)
 fi
 
 echo "== verify: every kernel x every target against the reference ==" >&2
@@ -77,7 +84,7 @@ $bench run --kernels all --shapes "$tok_shapes" --tokens 1 --threads 1 --target 
   --min-time "$min_time" --format json --out "$out/targets.json" --csv "$out/targets.csv"
 
 echo "== paper: the paper's tables, faithful and modern ==" >&2
-$bench paper --sizes "$paper_sizes" --format json --out "$out/paper.json"
+$bench paper "${paper_sizes[@]}" --format json --out "$out/paper.json"
 
 echo "== model: whole bitnet-2b decoder layers, Amdahl's law ==" >&2
 $bench model --model bitnet-2b --kernels "$model_kernels" --context 128,4096 \
