@@ -1,5 +1,7 @@
 // rsr-bench paper: the RSR paper's tables (docs/algorithms.md §6), under the
-// paper's conditions and under modern ones. See harness/paper/reproduce.h.
+// paper's conditions and protocol and under modern ones. See
+// harness/paper/reproduce.h and harness/paper/protocol.h. `paper-process`
+// (hidden) is the child `paper` starts once per faithful method and size.
 #include <cstdio>
 #include <sstream>
 
@@ -18,19 +20,6 @@ std::string JoinSizes(const std::vector<size_t>& sizes) {
   return out;
 }
 
-// Defaults come from PaperOptions (and so from paper/protocol.h).
-struct PaperFlags {
-  std::string sizes = JoinSizes(PaperOptions{}.sizes);
-  std::string kernels = "dense-naive,dense-f32,rsrpp,rsrpp-simd,i2s,tl1,tl2";
-  std::string tables = "faithful,modern,memory";
-  size_t runs = PaperOptions{}.runs;
-  int k = 0;
-  double min_time_s = PaperOptions{}.min_time_s;
-  uint64_t seed = PaperOptions{}.seed;
-  std::string format = "table";
-  std::string out = "-";
-};
-
 std::vector<std::string> SplitNames(const std::string& s) {
   std::vector<std::string> out;
   std::stringstream ss(s);
@@ -40,14 +29,69 @@ std::vector<std::string> SplitNames(const std::string& s) {
   return out;
 }
 
+// Defaults come from PaperOptions (and so from paper/protocol.h).
+struct PaperFlags {
+  std::string sizes = JoinSizes(PaperOptions{}.sizes);
+  std::string kernels = [] {
+    std::string s;
+    for (const auto& k : PaperOptions{}.kernels)
+      s += (s.empty() ? "" : ",") + k;
+    return s;
+  }();
+  std::string tables = "faithful,modern,memory";
+  size_t runs = PaperOptions{}.runs;
+  int k = PaperOptions{}.k;
+  double min_time_s = PaperOptions{}.min_time_s;
+  uint64_t seed = PaperOptions{}.seed;
+  OutputFlags output;
+};
+
+int RunPaperCommand(const PaperFlags& f) {
+  PaperOptions o;
+  o.sizes = ParseList(f.sizes, "sizes");
+  o.runs = f.runs;
+  o.k = f.k;
+  o.kernels = SplitNames(f.kernels);
+  o.min_time_s = f.min_time_s;
+  o.seed = f.seed;
+  o.faithful = o.modern = o.memory = false;
+  for (const auto& t : SplitNames(f.tables)) {
+    if (t == "faithful")
+      o.faithful = true;
+    else if (t == "modern")
+      o.modern = true;
+    else if (t == "memory")
+      o.memory = true;
+    else
+      throw Error("tables",
+                  "unknown table '" + t + "' (faithful, modern, memory)");
+  }
+  const nlohmann::json doc = RunPaper(o);
+  if (f.output.format == "json") {
+    WriteText(f.output.out, doc.dump(2) + "\n");
+  } else {
+    WriteText(f.output.out,
+              RenderPaperTables(doc, f.output.format == "markdown"));
+  }
+  for (const auto& r : doc["faithful"])
+    if (!r["exact"].get<bool>()) return 1;
+  return 0;
+}
+
+int RunPaperProcessCommand(const paper::ProcessSpec& spec) {
+  const nlohmann::json r = paper::RunPaperProcess(spec);
+  std::printf("%s\n", r.dump().c_str());
+  return r["exact"].get<bool>() ? 0 : 1;
+}
+
 }  // namespace
 
 void AddPaperCommand(CLI::App& app, CommandResult& action) {
-  auto* cmd = app.add_subcommand(
-      "paper",
-      "reproduce the RSR paper's tables: faithful (-O0, the paper's loops) and "
-      "modern (-O3 registry kernels), plus memory");
-  auto f = std::make_shared<PaperFlags>();
+  auto [cmd, f] = AddCommand<PaperFlags>(
+      app, action, "paper",
+      "reproduce the RSR paper's tables: faithful (the authors' -O0 code "
+      "paths and protocol) and modern (-O3 registry kernels), plus memory",
+      RunPaperCommand);
   cmd->add_option(
          "--sizes", f->sizes,
          "n list (square n x n), " + std::to_string(paper::kPaperMinN) + ".." +
@@ -71,66 +115,22 @@ void AddPaperCommand(CLI::App& app, CommandResult& action) {
                   "comma list of faithful, modern, memory")
       ->capture_default_str();
   cmd->add_option("--seed", f->seed, "random seed")->capture_default_str();
-  cmd->add_option("--format", f->format, "table, json or markdown")
-      ->check(CLI::IsMember({"table", "json", "markdown"}))
-      ->capture_default_str();
-  cmd->add_option("--out", f->out, "output file ('-' = stdout)")
-      ->capture_default_str();
-  cmd->callback([&action, f] {
-    action = [f] {
-      PaperOptions o;
-      o.sizes = ParseList(f->sizes, "sizes");
-      o.runs = f->runs;
-      o.k = f->k;
-      o.kernels = SplitNames(f->kernels);
-      o.min_time_s = f->min_time_s;
-      o.seed = f->seed;
-      o.faithful = o.modern = o.memory = false;
-      for (const auto& t : SplitNames(f->tables)) {
-        if (t == "faithful")
-          o.faithful = true;
-        else if (t == "modern")
-          o.modern = true;
-        else if (t == "memory")
-          o.memory = true;
-        else
-          throw Error("tables",
-                      "unknown table '" + t + "' (faithful, modern, memory)");
-      }
-      const nlohmann::json doc = RunPaper(o);
-      if (f->format == "json") {
-        WriteText(f->out, doc.dump(2) + "\n");
-      } else {
-        WriteText(f->out, RenderPaperTables(doc, f->format == "markdown"));
-      }
-      for (const auto& r : doc["faithful"])
-        if (!r["exact"].get<bool>()) return 1;
-      return 0;
-    };
-  });
+  f->output.AddFlags(*cmd, {"table", "json", "markdown"});
 
-  // One faithful method and size in this process (paper/protocol.h); `paper`
-  // starts it. Hidden: an empty group keeps it out of --help.
-  auto* child = app.add_subcommand(
-      "paper-process", "run one faithful paper method in this process");
+  // One faithful method and size in this process (paper/protocol.h): one
+  // JSON object on stdout. Hidden (empty group): `paper` starts it.
+  auto [child, spec] = AddCommand<paper::ProcessSpec>(
+      app, action, "paper-process",
+      "run one faithful paper method in this process", RunPaperProcessCommand);
   child->group("");
-  auto spec = std::make_shared<paper::ProcessSpec>();
   child
       ->add_option("--method", spec->method,
-                   "naive, rsr, rsrpp, rsr-lean, "
-                   "rsrpp-lean")
+                   "naive, rsr, rsrpp, rsr-lean or rsrpp-lean")
       ->required();
   child->add_option("--n", spec->n, "n (square n x n)")->required();
   child->add_option("--k", spec->k, "block size, 0 = the paper's");
   child->add_option("--runs", spec->runs, "timed calls");
   child->add_option("--seed", spec->seed, "random seed");
-  child->callback([&action, spec] {
-    action = [spec] {
-      const nlohmann::json r = paper::RunPaperProcess(*spec);
-      std::printf("%s\n", r.dump().c_str());
-      return r["exact"].get<bool>() ? 0 : 1;
-    };
-  });
 }
 
 }  // namespace rsr::harness
