@@ -30,17 +30,32 @@ size_t CheckPaperMatrix(const PaperMatrix& a, int k) {
   return n_cols;
 }
 
-// code(j) = sum_t A[j][b*k + t] * 2^(k-1-t) (first column = MSB); columns
-// past n_cols count as zeros.
-void BlockCodes(const PaperMatrix& a, size_t b, int k, std::vector<int>& code) {
-  const size_t n_cols = a[0].size();
-  for (size_t j = 0; j < a.size(); j++) {
-    int c = 0;
-    for (int t = 0; t < k; t++) {
-      const size_t col = b * k + t;
-      c = c * 2 + (col < n_cols ? a[j][col] : 0);
+// Calls fn(b, code) for every block b in order, where code[j] = sum_t
+// A[j][b*k + t] * 2^(k-1-t) (first column = MSB; columns past n_cols count as
+// zeros). Codes are computed kChunk blocks at a time, row by row, so A's rows
+// are read sequentially: one block at a time walks A by columns, a cache and
+// TLB miss per row and block (9 s of the 10 s index build at n = 2^15, Zen 5).
+template <typename Fn>
+void ForEachBlockCodes(const PaperMatrix& a, int k, Fn&& fn) {
+  constexpr size_t kChunk = 64;
+  const size_t n_rows = a.size(), n_cols = a[0].size();
+  const size_t blocks = (n_cols + k - 1) / k;
+  std::vector<std::vector<int>> codes(std::min(kChunk, blocks),
+                                      std::vector<int>(n_rows));
+  for (size_t b0 = 0; b0 < blocks; b0 += kChunk) {
+    const size_t b1 = std::min(blocks, b0 + kChunk);
+    for (size_t j = 0; j < n_rows; j++) {
+      const std::vector<int>& row = a[j];
+      for (size_t b = b0; b < b1; b++) {
+        int c = 0;
+        for (int t = 0; t < k; t++) {
+          const size_t col = b * k + t;
+          c = c * 2 + (col < n_cols ? row[col] : 0);
+        }
+        codes[b - b0][j] = c;
+      }
     }
-    code[j] = c;
+    for (size_t b = b0; b < b1; b++) fn(b, codes[b - b0]);
   }
 }
 
@@ -67,11 +82,9 @@ FaithfulIndex FaithfulPreprocess(const PaperMatrix& a, int k) {
 
   const size_t blocks = (index.n_cols + k - 1) / k;
   const int n = static_cast<int>(index.n_rows);
-  std::vector<int> code(index.n_rows);
   index.permutations.reserve(blocks);
   index.segments.reserve(blocks);
-  for (size_t b = 0; b < blocks; b++) {
-    BlockCodes(a, b, k, code);
+  ForEachBlockCodes(a, k, [&](size_t, const std::vector<int>& code) {
     // The authors' ordering: identity sorted by code with std::sort, so rows
     // within a bucket come in introsort's (scrambled) order, not ascending.
     std::vector<int> permutation(index.n_rows);
@@ -86,7 +99,7 @@ FaithfulIndex FaithfulPreprocess(const PaperMatrix& a, int k) {
     for (size_t c = 1; c < buckets; c++) segment[c] += segment[c - 1];
     index.permutations.push_back(std::move(permutation));
     index.segments.push_back(std::move(segment));
-  }
+  });
   return index;
 }
 
@@ -126,10 +139,7 @@ PaperRsrIndex PaperRsrPreprocess(const PaperMatrix& a, int k) {
   for (size_t c = 0; c < buckets; c++)
     for (int t = 0; t < k; t++) index.bk[c][t] = (c >> (k - 1 - t)) & 1;
 
-  const size_t blocks = (index.n_cols + k - 1) / k;
-  std::vector<int> code(index.n_rows);
-  for (size_t b = 0; b < blocks; b++) {
-    BlockCodes(a, b, k, code);
+  ForEachBlockCodes(a, k, [&](size_t, const std::vector<int>& code) {
     // Counting sort: rows within a bucket in ascending order.
     std::vector<int64_t> count(buckets + 1, 0);
     for (size_t j = 0; j < index.n_rows; j++) count[code[j] + 1]++;
@@ -140,7 +150,7 @@ PaperRsrIndex PaperRsrPreprocess(const PaperMatrix& a, int k) {
       permutation[next[code[j]]++] = static_cast<int64_t>(j);
     index.permutations.push_back(std::move(permutation));
     index.segments.push_back(std::move(count));
-  }
+  });
   return index;
 }
 
