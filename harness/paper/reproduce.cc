@@ -410,10 +410,9 @@ std::string RenderPaperTables(const json& doc, bool markdown) {
                       Times(r, "speedup_vs_dense_f32"),
                       Get(r, "bits_per_weight", "%.3g"), Get(r, "gbps")});
     Grid(out,
-         "Modern: the same W and v (as float), -O3 registry kernels, 1 thread, "
-         "median ms; speed-up over the paper-style naive loop (-O0), "
-         "dense-naive "
-         "(-O3 row-major) and dense-f32",
+         "Modern: a binary W of the same kind and v (as float), -O3 registry "
+         "kernels, 1 thread, median ms; speed-up over the faithful naive loop "
+         "(-O0), dense-naive (-O3 row-major) and dense-f32",
          {"n", "kernel", "target", "act", "median ms", "vs paper naive",
           "vs dense-naive", "vs dense-f32", "bits/w", "GB/s"},
          rows, markdown);
