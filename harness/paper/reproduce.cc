@@ -82,10 +82,9 @@ json Faithful(size_t n, const PaperOptions& o, json& doc) {
     row[key + "_int_ms"] = r["int_mean_ms"];
     if (!r["exact"].get<bool>()) {
       exact = false;
-      Note(doc, "MISMATCH: faithful " + method +
-                    " differs from the reference "
-                    "product at n=" +
-                    std::to_string(n));
+      Note(doc,
+           "MISMATCH: faithful " + method +
+               " differs from the reference product at n=" + std::to_string(n));
     }
   }
   row["exact"] = exact;
