@@ -1,6 +1,6 @@
-// The RSR paper's data, as its C++ holds it (ALGORITHMS.md 6): r = v^T A with
-// A a binary n_rows x n_cols matrix stored as vector<vector<int>> (row j of A
-// is one heap block) and v an int vector. In this project's terms A = W^T:
+// The RSR paper's data, as its C++ holds it (docs/algorithms.md §6): r = v^T A
+// with A a binary n_rows x n_cols matrix stored as vector<vector<int>> (row j
+// of A is one heap block) and v an int vector. In this project's terms A = W^T:
 // r = W v. Generators, conversion and an optimised reference product live here
 // (paper_matrix.cc, built with the project's flags); the paper's own timed
 // loops are in the -O0 files beside it (paper_naive.h, paper_faithful.h,
