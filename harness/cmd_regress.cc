@@ -129,15 +129,6 @@ std::map<std::string, RatioValue> Ratios(
   return out;
 }
 
-nlohmann::json ReadJson(const std::string& path) {
-  std::ifstream in(path);
-  if (!in) throw Error("baseline", "cannot read " + path);
-  try {
-    return nlohmann::json::parse(in);
-  } catch (const nlohmann::json::exception& e) {
-    throw Error("baseline", path + " is not valid JSON: " + e.what());
-  }
-}
 
 }  // namespace
 
@@ -179,7 +170,7 @@ int RunRegressTiming(const RegressOptions& o) {
   nlohmann::json base;
   if (!o.update) {
     // Read (and check) the baseline before spending a minute measuring.
-    base = ReadJson(o.baseline);
+    base = ReadJsonFile(o.baseline, "baseline");
     const std::string mismatch = CpuModelMismatch(
         base.value("context", nlohmann::json::object()), ToJson(machine));
     if (!mismatch.empty()) {

@@ -85,15 +85,6 @@ std::string ReadText(const std::string& path) {
   return ss.str();
 }
 
-nlohmann::json ReadBaseline(const std::string& path) {
-  std::ifstream in(path);
-  if (!in) throw Error("baseline", "cannot read " + path);
-  try {
-    return nlohmann::json::parse(in);
-  } catch (const nlohmann::json::exception& e) {
-    throw Error("baseline", path + " is not valid JSON: " + e.what());
-  }
-}
 
 // Output of a short command (valgrind --version), trimmed; "" on failure.
 std::string Capture(const std::string& cmd) {
@@ -342,7 +333,7 @@ int RunRegressCounts(const RegressOptions& o) {
   // before minutes are spent under valgrind.
   nlohmann::json doc = nlohmann::json::object();
   if (std::filesystem::exists(o.baseline) || !o.update)
-    doc = ReadBaseline(o.baseline);
+    doc = ReadJsonFile(o.baseline, "baseline");
   if (doc.contains("ratios") || doc.contains("results"))
     throw Error("baseline",
                 o.baseline +

@@ -25,10 +25,10 @@ std::string Cell(const nlohmann::json& v) {
 
 const std::vector<std::string>& RecordColumns() {
   static const std::vector<std::string> kColumns = {
-      "kernel",      "target",      "m",          "k",
-      "tokens",      "threads",     "block_k",    "activations",
-      "median_ms",   "min_ms",      "max_ms",     "reps",
-      "prepared_bytes", "bits_per_weight", "gbps", "speedup_vs_dense_f32"};
+      "kernel",         "target",          "m",       "k",
+      "tokens",         "threads",         "block_k", "activations",
+      "median_ms",      "min_ms",          "max_ms",  "reps",
+      "prepared_bytes", "bits_per_weight", "gbps",    "speedup_vs_dense_f32"};
   return kColumns;
 }
 
@@ -70,6 +70,16 @@ std::string ToTable(const std::vector<nlohmann::json>& records) {
 
 nlohmann::json ToDocument(const std::vector<nlohmann::json>& records) {
   return {{"context", ToJson(GetMachineInfo())}, {"results", records}};
+}
+
+nlohmann::json ReadJsonFile(const std::string& path, const std::string& what) {
+  std::ifstream in(path);
+  if (!in) throw Error(what, "cannot read " + path);
+  try {
+    return nlohmann::json::parse(in);
+  } catch (const nlohmann::json::exception& e) {
+    throw Error(what, path + " is not valid JSON: " + e.what());
+  }
 }
 
 void WriteText(const std::string& path, const std::string& text) {

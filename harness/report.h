@@ -2,10 +2,9 @@
 // renderings. Every file written carries the machine context.
 #pragma once
 
+#include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 namespace rsr::harness {
 
@@ -15,6 +14,9 @@ std::string ToCsv(const std::vector<nlohmann::json>& records);
 std::string ToTable(const std::vector<nlohmann::json>& records);
 // {"context": machine, "results": records}
 nlohmann::json ToDocument(const std::vector<nlohmann::json>& records);
+// Parses the JSON file at path; throws rsr::Error(`what`) when it cannot be
+// read or is not JSON.
+nlohmann::json ReadJsonFile(const std::string& path, const std::string& what);
 // Writes text to path ("-" = stdout); throws rsr::Error("out") on failure.
 void WriteText(const std::string& path, const std::string& text);
 

@@ -77,14 +77,6 @@ void GemmRows(const uint8_t* HWY_RESTRICT w, size_t row_bytes, size_t M,
   }
 }
 
-// One token through the GEMM loop (this target has no separate GEMV tile).
-void GemvRows(const uint8_t* HWY_RESTRICT w, size_t row_bytes,
-              const int8_t* HWY_RESTRICT xs, int32_t sum, float act_scale,
-              float w_scale, float* HWY_RESTRICT y, size_t r0, size_t r1) {
-  GemmRows(w, row_bytes, /*M=*/0, xs, /*xstride=*/0, 1, &sum, &act_scale,
-           w_scale, y, r0, r1);
-}
-
 #else  // !HWY_SCALAR
 
 // u8 codes (<= 3) times s8 activations, adjacent pairs summed into int16
@@ -427,6 +419,10 @@ void GemmRows(const uint8_t* HWY_RESTRICT w, size_t row_bytes, size_t M,
   }
 }
 
+#endif  // HWY_HAVE_SCALABLE
+#endif  // HWY_SCALAR
+
+#if HWY_TARGET == HWY_SCALAR || HWY_HAVE_SCALABLE
 // One token through the GEMM loop (this target has no separate GEMV tile).
 void GemvRows(const uint8_t* HWY_RESTRICT w, size_t row_bytes,
               const int8_t* HWY_RESTRICT xs, int32_t sum, float act_scale,
@@ -434,9 +430,7 @@ void GemvRows(const uint8_t* HWY_RESTRICT w, size_t row_bytes,
   GemmRows(w, row_bytes, /*M=*/0, xs, /*xstride=*/0, 1, &sum, &act_scale,
            w_scale, y, r0, r1);
 }
-
-#endif  // HWY_HAVE_SCALABLE
-#endif  // HWY_SCALAR
+#endif
 
 // NOLINTNEXTLINE(google-readability-namespace-comments)
 }  // namespace HWY_NAMESPACE

@@ -9,6 +9,7 @@
 
 #include "harness/machine.h"
 #include "harness/measure.h"
+#include "harness/memory.h"
 #include "harness/paper/paper_faithful.h"
 #include "harness/paper/paper_matrix.h"
 #include "harness/paper/paper_rsr.h"
@@ -23,23 +24,13 @@ using nlohmann::json;
 
 constexpr int kPaperMemoryK = 6;  // the "up to 6x less memory" claim
 
-// Available memory (bytes) from /proc/meminfo; 0 when unknown.
-size_t MemAvailable() {
-  std::ifstream f("/proc/meminfo");
-  std::string key;
-  size_t kib = 0;
-  std::string unit;
-  while (f >> key >> kib >> unit)
-    if (key == "MemAvailable:") return kib << 10;
-  return 0;
-}
 
 // A conservative upper bound of a kernel's prepared bytes plus scratch: float
 // weights for the dense float kernel, one byte per weight for the others
 // (every packed format here is <= 8 bits per weight).
 bool FitsInMemory(const std::string& kernel, size_t m, size_t k,
                   std::string* why) {
-  const size_t avail = MemAvailable();
+  const size_t avail = AvailableMemoryBytes().value_or(0);
   if (avail == 0) return true;
   const double need = static_cast<double>(m) * static_cast<double>(k) *
                       (kernel == "dense-f32" ? 4.0 : 1.0);
@@ -171,7 +162,7 @@ json RunPaper(const PaperOptions& o) {
     double paper_naive_ms = 0;
     if (o.faithful) {
       // The naive process holds A as n x n ints (4 GiB at n = 2^15).
-      const size_t avail = MemAvailable();
+      const size_t avail = AvailableMemoryBytes().value_or(0);
       const double need = 4.2 * static_cast<double>(n) * static_cast<double>(n);
       if (avail && need > 0.8 * static_cast<double>(avail)) {
         char buf[160];
