@@ -148,6 +148,17 @@ TEST_P(Conformance, ThreadsAndTokens) {
       }
 }
 
+// Prefill token counts: multi-token tiles (TL1/TL2 token tables of 32 tokens,
+// RSR++ token tiles) with their tails, N around 32 and a remainder.
+TEST_P(Conformance, ManyTokens) {
+  const std::vector<size_t> ns =
+      Quick() ? std::vector<size_t>{33} : std::vector<size_t>{17, 31, 32, 33, 77};
+  for (ActivationType act : Acts())
+    for (size_t tokens : ns)
+      for (auto [m, k] : {std::pair<size_t, size_t>{65, 97}, {130, 1001}})
+        Tester().Act(act).Shape(m, k).Tokens(tokens).Threads(2).Seed(tokens + k).Test();
+}
+
 // Worst-case accumulators: all weights +-1 and every activation at +-127,
 // at the largest K the kernel accepts (capped at 65536; quick: 4096).
 TEST_P(Conformance, WorstCaseAccumulators) {

@@ -350,6 +350,212 @@ HWY_NOINLINE void BuildTables(const int8_t* HWY_RESTRICT q, size_t K,
 #endif
 }
 
+// ------------------------------ Token tables (GEMM, N >= 2)
+//
+// The token-table loop: per group of kCols activations and a tile of
+// kVecTokens = 32 tokens, a table of kSlots entries, entry s being the vector
+// of the 32 tokens' int16 sums sum_i c_i(s) * x_t[i] (c = the balanced-ternary
+// digits of s - kBias: TL1 slot 3*c0 + c1 + 4, TL2 slot 13 + 9*c0 + 3*c1 + c2,
+// both signs stored, so the TL2 sign bit needs no vector op). A row's packed
+// index picks an entry, and one 64-byte load plus one int16 add serve 32
+// tokens. The packed indices of a tile and K block are first expanded (SIMD,
+// over rows) into uint16 element offsets into the block's tables, so the
+// inner loop is one scalar load, one vector load and one add per lookup.
+
+// Tables of `groups` groups: tables[(g * kSlots + s) * 32 + t]. xt holds the
+// 32 tokens of each of the groups' kCols * groups columns.
+template <size_t kCols, size_t kSlots>
+HWY_INLINE void VecTables(const int16_t* HWY_RESTRICT xt, size_t groups,
+                          int16_t* HWY_RESTRICT tables) {
+  static_assert(kCols == 2 || kCols == 3);
+  const hn::CappedTag<int16_t, kVecTokens> d;
+  const size_t L = hn::Lanes(d);
+  for (size_t g = 0; g < groups; ++g) {
+    const int16_t* a = xt + g * kCols * kVecTokens;
+    int16_t* out = tables + g * kSlots * kVecTokens;
+    for (size_t v = 0; v < kVecTokens; v += L) {
+      // The last two columns x, y: the 9 sums cx*x + cy*y at 3*cx + cy + 4;
+      // TL2 stores each with -a0, 0, +a0 at 9 * (c0 + 1) + that.
+      const auto x = hn::Load(d, a + (kCols - 2) * kVecTokens + v);
+      const auto y = hn::Load(d, a + (kCols - 1) * kVecTokens + v);
+      const auto a0 = hn::Load(d, a + v);
+      // a0 passed, not captured: scalable vectors cannot be closure members.
+      const auto emit = [&](size_t i, auto p, auto first) {
+        if constexpr (kCols == 2) {
+          (void)first;
+          hn::Store(p, d, out + i * kVecTokens + v);
+        } else {
+          hn::Store(hn::Sub(p, first), d, out + i * kVecTokens + v);
+          hn::Store(p, d, out + (9 + i) * kVecTokens + v);
+          hn::Store(hn::Add(p, first), d, out + (18 + i) * kVecTokens + v);
+        }
+      };
+      const auto nx = hn::Neg(x);
+      emit(0, hn::Sub(nx, y), a0);
+      emit(1, nx, a0);
+      emit(2, hn::Add(nx, y), a0);
+      emit(3, hn::Neg(y), a0);
+      emit(4, hn::Zero(d), a0);
+      emit(5, y, a0);
+      emit(6, hn::Sub(x, y), a0);
+      emit(7, x, a0);
+      emit(8, hn::Add(x, y), a0);
+    }
+  }
+}
+
+// Element offsets (g * kSlots + slot) * 32 into the tables for the 64 rows of
+// one tile and `nblocks` consecutive packed blocks: offsets[g * 64 + r]. TL1:
+// slot = the index nibble; TL2: slot = 13 + v, v = -|v| when the sign bit is
+// set.
+template <bool kSigned, size_t kSlots>
+HWY_INLINE void VecOffsets(const uint8_t* HWY_RESTRICT blocks, size_t nblocks,
+                           uint16_t* HWY_RESTRICT offsets) {
+  constexpr size_t block_bytes = (kSigned ? 5 : 4) * kRows;
+  const hn::CappedTag<uint16_t, kRows> d;
+  const hn::Rebind<uint8_t, decltype(d)> d8;
+  const size_t L = hn::Lanes(d);
+  const auto k0F = hn::Set(d, 0x0F);
+  const auto k1 = hn::Set(d, 1);
+  const auto k13 = hn::Set(d, 13);
+  for (size_t b = 0; b < nblocks; ++b) {
+    const uint8_t* blk = blocks + b * block_bytes;
+    for (size_t s = 0; s < kRows; s += L) {
+      auto sign = hn::Zero(d);
+      if (kSigned) sign = hn::PromoteTo(d, hn::LoadU(d8, blk + 4 * kRows + s));
+      for (size_t p = 0; p < kGroupsPerBlock / 2; ++p) {
+        const auto nib = hn::PromoteTo(d, hn::LoadU(d8, blk + p * kRows + s));
+        for (size_t h = 0; h < 2; ++h) {
+          const size_t j = 2 * p + h, g = b * kGroupsPerBlock + j;
+          auto slot = h == 0 ? hn::And(nib, k0F) : hn::ShiftRight<4>(nib);
+          if (kSigned) {  // m = 0 or 0xFFFF; (slot ^ m) - m = -slot if set
+            const auto m = hn::Sub(
+                hn::Zero(d),
+                hn::And(hn::ShiftRightSame(sign, static_cast<int>(7 - j)), k1));
+            slot = hn::Add(k13, hn::Sub(hn::Xor(slot, m), m));
+          }
+          const auto off = hn::ShiftLeft<5>(
+              hn::Add(slot, hn::Set(d, static_cast<uint16_t>(g * kSlots))));
+          hn::Store(off, d, offsets + g * kRows + s);
+        }
+      }
+    }
+  }
+}
+
+// acc32[i] += acc16[i], acc16[i] = 0 for i < n.
+HWY_INLINE void VecWiden(int16_t* HWY_RESTRICT acc16,
+                         int32_t* HWY_RESTRICT acc32, size_t n) {
+  const hn::ScalableTag<int32_t> d32;
+  const hn::Rebind<int16_t, decltype(d32)> d16;
+  const size_t L = hn::Lanes(d32);
+  for (size_t i = 0; i < n; i += L) {
+    const auto w = hn::PromoteTo(d32, hn::Load(d16, acc16 + i));
+    hn::Store(hn::Add(hn::Load(d32, acc32 + i), w), d32, acc32 + i);
+    hn::Store(hn::Zero(d16), d16, acc16 + i);
+  }
+}
+
+// acc[r * 32 + t] += the looked-up entries of row r's `groups` groups, for the
+// 64 rows of a tile; with acc32, then acc32 += acc and acc = 0 (the widening,
+// fused: a separate pass over the chunk's sums cost ~5%). 8 rows at a time
+// (independent add chains), their 8 uint16 offsets read as two 64-bit words
+// (one scalar load per lookup was the limit: tl2 6912x2560 N = 128 7.9 -> 6.9
+// ms).
+HWY_INLINE void VecAccumulate(const int16_t* HWY_RESTRICT tables,
+                              const uint16_t* HWY_RESTRICT offsets,
+                              size_t groups, int16_t* HWY_RESTRICT acc,
+                              int32_t* HWY_RESTRICT acc32) {
+  const hn::CappedTag<int16_t, kVecTokens> d;
+  const size_t L = hn::Lanes(d);
+  constexpr size_t T = kVecTokens;
+  for (size_t r = 0; r < kRows; r += 8) {
+    for (size_t v = 0; v < T; v += L) {
+      int16_t* a = acc + r * T + v;
+      const int16_t* tab = tables + v;
+      auto s0 = hn::Load(d, a), s1 = hn::Load(d, a + T);
+      auto s2 = hn::Load(d, a + 2 * T), s3 = hn::Load(d, a + 3 * T);
+      auto s4 = hn::Load(d, a + 4 * T), s5 = hn::Load(d, a + 5 * T);
+      auto s6 = hn::Load(d, a + 6 * T), s7 = hn::Load(d, a + 7 * T);
+      const uint16_t* o = offsets + r;
+      for (size_t g = 0; g < groups; ++g, o += kRows) {
+        uint64_t w0, w1;
+        memcpy(&w0, o, 8);
+        memcpy(&w1, o + 4, 8);
+        s0 = hn::Add(s0, hn::Load(d, tab + (w0 & 0xFFFF)));
+        s1 = hn::Add(s1, hn::Load(d, tab + ((w0 >> 16) & 0xFFFF)));
+        s2 = hn::Add(s2, hn::Load(d, tab + ((w0 >> 32) & 0xFFFF)));
+        s3 = hn::Add(s3, hn::Load(d, tab + (w0 >> 48)));
+        s4 = hn::Add(s4, hn::Load(d, tab + (w1 & 0xFFFF)));
+        s5 = hn::Add(s5, hn::Load(d, tab + ((w1 >> 16) & 0xFFFF)));
+        s6 = hn::Add(s6, hn::Load(d, tab + ((w1 >> 32) & 0xFFFF)));
+        s7 = hn::Add(s7, hn::Load(d, tab + (w1 >> 48)));
+      }
+      hn::Store(s0, d, a);
+      hn::Store(s1, d, a + T);
+      hn::Store(s2, d, a + 2 * T);
+      hn::Store(s3, d, a + 3 * T);
+      hn::Store(s4, d, a + 4 * T);
+      hn::Store(s5, d, a + 5 * T);
+      hn::Store(s6, d, a + 6 * T);
+      hn::Store(s7, d, a + 7 * T);
+    }
+    if (acc32) VecWiden(acc + r * T, acc32 + r * T, 8 * T);
+  }
+}
+
+// The int32 sums of tiles [tile_begin, tile_end) x one tile of 32 tokens
+// (LutVecJob): K blocks of kVecGroups(kCols) groups; per block, build its
+// tables, then per tile expand the offsets and accumulate in int16; widen to
+// int32 before more than kVecWidenGroups groups have been added.
+template <size_t kCols, bool kSigned>
+HWY_NOINLINE void LutVecRows(const LutVecJob& job) {
+  constexpr size_t kSlots = kVecSlots(kCols);
+  constexpr size_t kGroups = kVecGroups(kCols);
+  constexpr size_t kBlocks = kGroups / kGroupsPerBlock;
+  constexpr size_t block_bytes = (kSigned ? 5 : 4) * kRows;
+  const size_t bpt = job.blocks_per_tile;
+  const size_t tiles = job.tile_end - job.tile_begin;
+  const size_t n = tiles * kRows * kVecTokens;
+  memset(job.acc16, 0, n * sizeof(int16_t));
+  memset(job.acc32, 0, n * sizeof(int32_t));
+  size_t since_widen = 0;  // groups added to acc16 since the last widening
+  for (size_t b0 = 0; b0 < bpt; b0 += kBlocks) {
+    const size_t nb = HWY_MIN(kBlocks, bpt - b0);
+    const size_t groups = nb * kGroupsPerBlock;
+    // Widen after this block when the next one could overflow, and at the end.
+    const size_t next = HWY_MIN(kBlocks, bpt - b0 - nb) * kGroupsPerBlock;
+    since_widen += groups;
+    const bool widen = next == 0 || since_widen + next > kVecWidenGroups(kCols);
+    if (widen) since_widen = 0;
+    VecTables<kCols, kSlots>(job.xt + b0 * kGroupsPerBlock * kCols * kVecTokens,
+                             groups, job.tables);
+    for (size_t i = 0; i < tiles; ++i) {
+      const size_t tile = job.tile_begin + i;
+      VecOffsets<kSigned, kSlots>(job.packed + (tile * bpt + b0) * block_bytes,
+                                  nb, job.offsets);
+      const size_t at = i * kRows * kVecTokens;
+      VecAccumulate(job.tables, job.offsets, groups, job.acc16 + at,
+                    widen ? job.acc32 + at : nullptr);
+    }
+  }
+  // Dequantize in place (int32 -> float, same size): float(dot) / act_scale *
+  // weight_scale, as DequantizeDot, so identical on every target.
+  const hn::CappedTag<float, kVecTokens> df;
+  const hn::RebindToSigned<decltype(df)> di;
+  const size_t L = hn::Lanes(df);
+  HWY_DASSERT(kVecTokens % L == 0);
+  const auto ws = hn::Set(df, job.weight_scale);
+  float* out = reinterpret_cast<float*>(job.acc32);
+  for (size_t v = 0; v < kVecTokens; v += L) {
+    const auto as = hn::Load(df, job.act_scale + v);
+    for (size_t i = v; i < n; i += kVecTokens) {
+      const auto dot = hn::ConvertTo(df, hn::Load(di, job.acc32 + i));
+      hn::Store(hn::Mul(hn::Div(dot, as), ws), df, out + i);
+    }
+  }
+}
+
 }  // namespace lut
 // NOLINTNEXTLINE(google-readability-namespace-comments)
 }  // namespace HWY_NAMESPACE
