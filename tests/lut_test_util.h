@@ -107,8 +107,8 @@ inline void ExpectMatchesReferenceOnTinyShapes(const std::string& kernel) {
 // around the rule's threshold. Ternary and binary weights, 1 and 3 threads.
 inline void ExpectTokenTablesMatchReference(const std::string& kernel,
                                             size_t cols, bool quick) {
-  const size_t kb = kVecGroups(cols) * cols;  // columns per K block
-  const size_t widen = kVecWidenGroups(cols) * cols;
+  const size_t kb = kVecGroups(cols) * kVecDigits(cols);  // K block columns
+  const size_t widen = kVecWidenGroups(cols) * kVecDigits(cols);
   const std::vector<size_t> ms =
       quick ? std::vector<size_t>{1, 65} : std::vector<size_t>{1, 64, 65, 1090};
   const std::vector<size_t> ks =

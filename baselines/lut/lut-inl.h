@@ -352,91 +352,124 @@ HWY_NOINLINE void BuildTables(const int8_t* HWY_RESTRICT q, size_t K,
 
 // ------------------------------ Token tables (GEMM, N >= 2)
 //
-// The token-table loop: per group of kCols activations and a tile of
-// kVecTokens = 32 tokens, a table of kSlots entries, entry s being the vector
-// of the 32 tokens' int16 sums sum_i c_i(s) * x_t[i] (c = the balanced-ternary
-// digits of s - kBias: TL1 slot 3*c0 + c1 + 4, TL2 slot 13 + 9*c0 + 3*c1 + c2,
-// both signs stored, so the TL2 sign bit needs no vector op). A row's packed
-// index picks an entry, and one 64-byte load plus one int16 add serve 32
-// tokens. The packed indices of a tile and K block are first expanded (SIMD,
-// over rows) into uint16 element offsets into the block's tables, so the
-// inner loop is one scalar load, one vector load and one add per lookup.
+// The token-table loop: per group of kDigits activations (TL2: a triple, TL1:
+// two pairs) and a tile of kVecTokens = 32 tokens, a table of 3^kDigits
+// entries, entry s being the vector of the 32 tokens' int16 sums
+// sum_i c_i * x_t[i] for the weights c with s = sum_i (c_i + 1) 3^(n-1-i);
+// both signs are stored, so the TL2 sign bit needs no vector op. A row's
+// packed indices pick an entry, and one 64-byte load plus one int16 add serve
+// 32 tokens. The packed indices of a tile and K block are first expanded
+// (SIMD, over rows) into uint16 element offsets into the block's tables, so
+// the inner loop is a quarter of a 64-bit scalar load, one vector load and
+// one add per lookup: at two 64-byte loads per cycle it is load-bound (a
+// stand-alone copy of the loop runs at ~0.2 ns per lookup on Zen 5, with
+// random or constant offsets alike; two vectors per offset, i.e. 64 tokens,
+// did not help: 0.22 ns per vector).
 
 // Tables of `groups` groups: tables[(g * kSlots + s) * 32 + t]. xt holds the
-// 32 tokens of each of the groups' kCols * groups columns.
-template <size_t kCols, size_t kSlots>
+// 32 tokens of each of the groups' kDigits * groups columns. The 9 sums of
+// the last two columns go to the middle block of 9 slots (first digits all
+// 0), and every other block is that plus its first digits' sum, read back.
+template <size_t kDigits>
 HWY_INLINE void VecTables(const int16_t* HWY_RESTRICT xt, size_t groups,
                           int16_t* HWY_RESTRICT tables) {
-  static_assert(kCols == 2 || kCols == 3);
+  static_assert(kDigits == 3 || kDigits == 4);
+  constexpr size_t kSlots = kDigits == 3 ? 27 : 81;
+  constexpr size_t kMid = (kSlots / 9 - 1) / 2;  // block of first digits 0
+  constexpr size_t T = kVecTokens;
   const hn::CappedTag<int16_t, kVecTokens> d;
   const size_t L = hn::Lanes(d);
   for (size_t g = 0; g < groups; ++g) {
-    const int16_t* a = xt + g * kCols * kVecTokens;
-    int16_t* out = tables + g * kSlots * kVecTokens;
-    for (size_t v = 0; v < kVecTokens; v += L) {
-      // The last two columns x, y: the 9 sums cx*x + cy*y at 3*cx + cy + 4;
-      // TL2 stores each with -a0, 0, +a0 at 9 * (c0 + 1) + that.
-      const auto x = hn::Load(d, a + (kCols - 2) * kVecTokens + v);
-      const auto y = hn::Load(d, a + (kCols - 1) * kVecTokens + v);
-      const auto a0 = hn::Load(d, a + v);
-      // a0 passed, not captured: scalable vectors cannot be closure members.
-      const auto emit = [&](size_t i, auto p, auto first) {
-        if constexpr (kCols == 2) {
-          (void)first;
-          hn::Store(p, d, out + i * kVecTokens + v);
-        } else {
-          hn::Store(hn::Sub(p, first), d, out + i * kVecTokens + v);
-          hn::Store(p, d, out + (9 + i) * kVecTokens + v);
-          hn::Store(hn::Add(p, first), d, out + (18 + i) * kVecTokens + v);
-        }
+    const int16_t* a = xt + g * kDigits * T;
+    int16_t* out = tables + g * kSlots * T;
+    for (size_t v = 0; v < T; v += L) {
+      // The 9 sums c*x + e*y of a pair of columns at 3 * (c + 1) + e + 1,
+      // stored from `to` on.
+      const auto pair = [&](const int16_t* xy, int16_t* to) {
+        const auto x = hn::Load(d, xy + v), y = hn::Load(d, xy + T + v);
+        const auto nx = hn::Neg(x);
+        hn::Store(hn::Sub(nx, y), d, to + v);
+        hn::Store(nx, d, to + T + v);
+        hn::Store(hn::Add(nx, y), d, to + 2 * T + v);
+        hn::Store(hn::Neg(y), d, to + 3 * T + v);
+        hn::Store(hn::Zero(d), d, to + 4 * T + v);
+        hn::Store(y, d, to + 5 * T + v);
+        hn::Store(hn::Sub(x, y), d, to + 6 * T + v);
+        hn::Store(x, d, to + 7 * T + v);
+        hn::Store(hn::Add(x, y), d, to + 8 * T + v);
       };
-      const auto nx = hn::Neg(x);
-      emit(0, hn::Sub(nx, y), a0);
-      emit(1, nx, a0);
-      emit(2, hn::Add(nx, y), a0);
-      emit(3, hn::Neg(y), a0);
-      emit(4, hn::Zero(d), a0);
-      emit(5, y, a0);
-      emit(6, hn::Sub(x, y), a0);
-      emit(7, x, a0);
-      emit(8, hn::Add(x, y), a0);
+      int16_t* mid = out + kMid * 9 * T;
+      pair(a + (kDigits - 2) * T, mid);
+      if constexpr (kDigits == 3) {
+        const auto a0 = hn::Load(d, a + v);
+        for (size_t j = 0; j < 9; ++j) {
+          const auto p = hn::Load(d, mid + j * T + v);
+          hn::Store(hn::Sub(p, a0), d, out + j * T + v);
+          hn::Store(hn::Add(p, a0), d, out + (18 + j) * T + v);
+        }
+      } else {
+        // The first pair's sums go to block 0 (slots 0..8) first: block 0
+        // is then rewritten last, from its own stored first-pair sum.
+        pair(a, out);
+        for (size_t k = 9; k-- > 0;) {
+          if (k == kMid) continue;
+          const auto f = hn::Load(d, out + k * T + v);
+          for (size_t j = 0; j < 9; ++j) {
+            const auto p = hn::Load(d, mid + j * T + v);
+            hn::Store(hn::Add(p, f), d, out + (9 * k + j) * T + v);
+          }
+        }
+      }
     }
   }
 }
 
 // Element offsets (g * kSlots + slot) * 32 into the tables for the 64 rows of
-// one tile and `nblocks` consecutive packed blocks: offsets[g * 64 + r]. TL1:
-// slot = the index nibble; TL2: slot = 13 + v, v = -|v| when the sign bit is
-// set.
-template <bool kSigned, size_t kSlots>
+// one tile and `nblocks` consecutive packed blocks: offsets[g * 64 + r]. TL1
+// (4 digits): the index byte of pairs 2p, 2p+1 (nibbles i0, i1) is group p,
+// slot 9 * i0 + i1. TL2: slot 13 + v, v = -|v| when the sign bit is set.
+template <bool kSigned>
 HWY_INLINE void VecOffsets(const uint8_t* HWY_RESTRICT blocks, size_t nblocks,
                            uint16_t* HWY_RESTRICT offsets) {
   constexpr size_t block_bytes = (kSigned ? 5 : 4) * kRows;
+  constexpr size_t kSlots = kSigned ? 27 : 81;
+  constexpr size_t kPerBlock = kSigned ? 8 : 4;  // groups per block
   const hn::CappedTag<uint16_t, kRows> d;
   const hn::Rebind<uint8_t, decltype(d)> d8;
   const size_t L = hn::Lanes(d);
   const auto k0F = hn::Set(d, 0x0F);
   const auto k1 = hn::Set(d, 1);
   const auto k13 = hn::Set(d, 13);
+  (void)k1;
+  (void)k13;
   for (size_t b = 0; b < nblocks; ++b) {
     const uint8_t* blk = blocks + b * block_bytes;
     for (size_t s = 0; s < kRows; s += L) {
       auto sign = hn::Zero(d);
       if (kSigned) sign = hn::PromoteTo(d, hn::LoadU(d8, blk + 4 * kRows + s));
-      for (size_t p = 0; p < kGroupsPerBlock / 2; ++p) {
+      for (size_t p = 0; p < kTlGroupsPerBlock / 2; ++p) {
         const auto nib = hn::PromoteTo(d, hn::LoadU(d8, blk + p * kRows + s));
-        for (size_t h = 0; h < 2; ++h) {
-          const size_t j = 2 * p + h, g = b * kGroupsPerBlock + j;
-          auto slot = h == 0 ? hn::And(nib, k0F) : hn::ShiftRight<4>(nib);
-          if (kSigned) {  // m = 0 or 0xFFFF; (slot ^ m) - m = -slot if set
+        const auto store = [&](size_t g, auto slot) {
+          const auto base = hn::Set(d, static_cast<uint16_t>(g * kSlots));
+          hn::Store(hn::ShiftLeft<5>(hn::Add(slot, base)), d,
+                    offsets + g * kRows + s);
+        };
+        if constexpr (kSigned) {
+          for (size_t h = 0; h < 2; ++h) {
+            const size_t j = 2 * p + h;
+            const auto mag =
+                h == 0 ? hn::And(nib, k0F) : hn::ShiftRight<4>(nib);
+            // m = 0 or 0xFFFF; (mag ^ m) - m = -mag when the bit is set.
             const auto m = hn::Sub(
                 hn::Zero(d),
                 hn::And(hn::ShiftRightSame(sign, static_cast<int>(7 - j)), k1));
-            slot = hn::Add(k13, hn::Sub(hn::Xor(slot, m), m));
+            store(b * kPerBlock + j, hn::Add(k13, hn::Sub(hn::Xor(mag, m), m)));
           }
-          const auto off = hn::ShiftLeft<5>(
-              hn::Add(slot, hn::Set(d, static_cast<uint16_t>(g * kSlots))));
-          hn::Store(off, d, offsets + g * kRows + s);
+        } else {
+          store(b * kPerBlock + p,
+                hn::Add(hn::Add(hn::ShiftLeft<3>(hn::And(nib, k0F)),
+                                hn::And(nib, k0F)),
+                        hn::ShiftRight<4>(nib)));
         }
       }
     }
@@ -510,9 +543,9 @@ HWY_INLINE void VecAccumulate(const int16_t* HWY_RESTRICT tables,
 // int32 before more than kVecWidenGroups groups have been added.
 template <size_t kCols, bool kSigned>
 HWY_NOINLINE void LutVecRows(const LutVecJob& job) {
-  constexpr size_t kSlots = kVecSlots(kCols);
   constexpr size_t kGroups = kVecGroups(kCols);
-  constexpr size_t kBlocks = kGroups / kGroupsPerBlock;
+  constexpr size_t kPerBlock = kVecGroupsPerBlock(kCols);
+  constexpr size_t kBlocks = kGroups / kPerBlock;  // packed blocks
   constexpr size_t block_bytes = (kSigned ? 5 : 4) * kRows;
   const size_t bpt = job.blocks_per_tile;
   const size_t tiles = job.tile_end - job.tile_begin;
@@ -522,18 +555,19 @@ HWY_NOINLINE void LutVecRows(const LutVecJob& job) {
   size_t since_widen = 0;  // groups added to acc16 since the last widening
   for (size_t b0 = 0; b0 < bpt; b0 += kBlocks) {
     const size_t nb = HWY_MIN(kBlocks, bpt - b0);
-    const size_t groups = nb * kGroupsPerBlock;
+    const size_t groups = nb * kPerBlock;
     // Widen after this block when the next one could overflow, and at the end.
-    const size_t next = HWY_MIN(kBlocks, bpt - b0 - nb) * kGroupsPerBlock;
+    const size_t next = HWY_MIN(kBlocks, bpt - b0 - nb) * kPerBlock;
     since_widen += groups;
     const bool widen = next == 0 || since_widen + next > kVecWidenGroups(kCols);
     if (widen) since_widen = 0;
-    VecTables<kCols, kSlots>(job.xt + b0 * kGroupsPerBlock * kCols * kVecTokens,
-                             groups, job.tables);
+    VecTables<kVecDigits(kCols)>(
+        job.xt + b0 * kTlGroupsPerBlock * kCols * kVecTokens, groups,
+        job.tables);
     for (size_t i = 0; i < tiles; ++i) {
       const size_t tile = job.tile_begin + i;
-      VecOffsets<kSigned, kSlots>(job.packed + (tile * bpt + b0) * block_bytes,
-                                  nb, job.offsets);
+      VecOffsets<kSigned>(job.packed + (tile * bpt + b0) * block_bytes, nb,
+                          job.offsets);
       const size_t at = i * kRows * kVecTokens;
       VecAccumulate(job.tables, job.offsets, groups, job.acc16 + at,
                     widen ? job.acc32 + at : nullptr);

@@ -24,24 +24,34 @@ struct LutTileJob {
   size_t dot_stride;
 };
 
-// The token-table GEMM (lut-inl.h LutVecRows): one table per activation group
-// whose entries are vectors of kVecTokens tokens' int16 sums, so one table load
-// and one add serve kVecTokens tokens. Tables of kVecGroups(kCols) groups (a K
-// block) are built at a time, sized to stay in L1 (48 KiB on Zen 5): TL1 9
-// entries x 64 bytes per pair, TL2 27 entries x 64 bytes per triple.
+// The token-table GEMM (lut-inl.h LutVecRows): one table per group of
+// kVecDigits activations whose entries are vectors of kVecTokens tokens' int16
+// sums, so one table load and one add serve kVecTokens tokens. A group is
+// TL2's triple (27 entries) or two TL1 pairs (81 entries: one lookup per 4
+// weights instead of 2, the lookups being the limit); the entry for weights
+// c_0..c_{n-1} is at slot sum_i (c_i + 1) * 3^(n-1-i). Tables of kVecGroups
+// groups (a K block) are built at a time, sized to stay in L1 (48 KiB on Zen
+// 5): 8 x 81 or 16 x 27 entries of 64 bytes.
 inline constexpr size_t kVecTokens = 32;  // tokens per table entry (64 bytes)
-inline constexpr size_t kVecSlots(size_t cols) { return cols == 2 ? 9 : 27; }
-inline constexpr size_t kVecGroups(size_t cols) { return cols == 2 ? 48 : 16; }
-// int16 accumulators are widened to int32 before they can overflow: an entry
-// is a sum of kCols products of a weight in {-1, 0, 1} and an int8, so
-// |entry| <= 128 * kCols, and after n groups |sum| <= 128 * kCols * n, which
-// is <= 32767 for n <= 127 (TL1) or 85 (TL2).
-inline constexpr size_t kVecWidenGroups(size_t cols) {
-  return 32767 / (128 * cols);
+inline constexpr size_t kVecDigits(size_t cols) { return cols == 2 ? 4 : 3; }
+inline constexpr size_t kVecSlots(size_t cols) {
+  return cols == 2 ? 81 : 27;  // 3^kVecDigits
 }
-static_assert(kVecWidenGroups(2) == 127 && kVecWidenGroups(3) == 85);
-static_assert(kVecGroups(2) % kTlGroupsPerBlock == 0 &&
-              kVecGroups(3) % kTlGroupsPerBlock == 0);
+// Groups per packed block of 8 pairs or triples.
+inline constexpr size_t kVecGroupsPerBlock(size_t cols) {
+  return kTlGroupsPerBlock * cols / kVecDigits(cols);
+}
+inline constexpr size_t kVecGroups(size_t cols) { return cols == 2 ? 8 : 16; }
+// int16 accumulators are widened to int32 before they can overflow: an entry
+// is a sum of kVecDigits products of a weight in {-1, 0, 1} and an int8, so
+// |entry| <= 128 * digits, and after n groups |sum| <= 128 * digits * n,
+// which is <= 32767 for n <= 63 (TL1, 4 digits) or 85 (TL2, 3 digits).
+inline constexpr size_t kVecWidenGroups(size_t cols) {
+  return 32767 / (128 * kVecDigits(cols));
+}
+static_assert(kVecWidenGroups(2) == 63 && kVecWidenGroups(3) == 85);
+static_assert(kVecGroups(2) % kVecGroupsPerBlock(2) == 0 &&
+              kVecGroups(3) % kVecGroupsPerBlock(3) == 0);
 static_assert(kVecGroups(2) <= kVecWidenGroups(2) &&
               kVecGroups(3) <= kVecWidenGroups(3));
 // Element offsets (group * slots + slot) * kVecTokens fit in uint16.
@@ -57,7 +67,7 @@ struct LutVecJob {
   // 8 * kCols columns, zero past K and past the last token.
   const int16_t* xt;
   size_t tile_begin, tile_end;
-  int16_t* tables;    // scratch: kVecGroups * slots * kVecTokens
+  int16_t* tables;    // scratch: kVecGroups * kVecSlots * kVecTokens
   uint16_t* offsets;  // scratch: kVecGroups * kTlRows
   int16_t* acc16;     // scratch: (tile_end - tile_begin) * 64 * kVecTokens
   int32_t* acc32;     // scratch: the same, int32 (row-major, token-minor)

@@ -92,8 +92,8 @@ TEST_F(Tl1Kernel, TokenTablesExactAtWideningInterval) {
   constexpr size_t kCols = 2;
   for (size_t groups : {kVecWidenGroups(kCols), kVecWidenGroups(kCols) + 1,
                         kVecWidenGroups(kCols) + kVecGroups(kCols)}) {
-    lut_test::ExpectExactAtAccumulatorWorstCase("tl1", kCols * groups, 2,
-                                                LutPath::kTokenTable);
+    lut_test::ExpectExactAtAccumulatorWorstCase(
+        "tl1", kVecDigits(kCols) * groups, 2, LutPath::kTokenTable);
   }
 }
 

@@ -113,8 +113,8 @@ TEST_F(Tl2Kernel, TokenTablesExactAtWideningInterval) {
   constexpr size_t kCols = 3;
   for (size_t groups : {kVecWidenGroups(kCols), kVecWidenGroups(kCols) + 1,
                         kVecWidenGroups(kCols) + kVecGroups(kCols)}) {
-    lut_test::ExpectExactAtAccumulatorWorstCase("tl2", kCols * groups, 3,
-                                                LutPath::kTokenTable);
+    lut_test::ExpectExactAtAccumulatorWorstCase(
+        "tl2", kVecDigits(kCols) * groups, 3, LutPath::kTokenTable);
   }
 }
 
