@@ -49,6 +49,7 @@ inline constexpr size_t kVecGroups(size_t cols) { return cols == 2 ? 8 : 16; }
 inline constexpr size_t kVecWidenGroups(size_t cols) {
   return 32767 / (128 * kVecDigits(cols));
 }
+
 static_assert(kVecWidenGroups(2) == 63 && kVecWidenGroups(3) == 85);
 static_assert(kVecGroups(2) % kVecGroupsPerBlock(2) == 0 &&
               kVecGroups(3) % kVecGroupsPerBlock(3) == 0);

@@ -47,7 +47,7 @@ inline constexpr size_t kTokenBlock = 8;
 // rebuilt per chunk of kVecRowTiles tiles, whose int16 and int32 sums
 // (64 * 32 * 6 bytes per tile) stay in L2.
 inline constexpr size_t kVecMinTokens = 12;
-inline constexpr size_t kVecRowTiles = 16;
+inline constexpr size_t kVecRowTiles = 32;
 
 template <class Format>
 inline constexpr size_t kBlockCols = kTlGroupsPerBlock* Format::kCols;
