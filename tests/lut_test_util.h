@@ -159,7 +159,8 @@ inline void ExpectTokenTablesMatchReference(const std::string& kernel,
   auto k = CreateKernel(kernel, {.threads = 2});
   const TernaryMatrix w = RandomTernary(130, 301, 5, 1.0 / 3, 0.5f);
   k->Prepare(w);
-  for (size_t tokens : {11, 12, 13, 43, 44, 45, 64, 75, 76}) {
+  // (thresholds: TL1 16, TL2 20 tokens; lut_kernel.h kVecMinTokens)
+  for (size_t tokens : {15, 16, 17, 19, 20, 21, 47, 48, 49, 51, 52, 53, 64}) {
     const auto x = RandomActivations(tokens * 301, tokens);
     std::vector<float> y(tokens * 130), ref(tokens * 130);
     k->Gemm(x, tokens, y);

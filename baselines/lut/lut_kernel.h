@@ -43,11 +43,18 @@ namespace rsr::lut {
 inline constexpr size_t kTokenBlock = 8;
 
 // Token-table path (lut-inl.h LutVecRows): a last partial tile of fewer than
-// kVecMinTokens tokens goes through the per-token path instead; tables are
-// rebuilt per chunk of kVecRowTiles tiles, whose int16 and int32 sums
-// (64 * 32 * 6 bytes per tile) stay in L2.
-inline constexpr size_t kVecMinTokens = 12;
-inline constexpr size_t kVecRowTiles = 32;
+// kVecMinTokens tokens goes through the per-token path instead, whose cost
+// grows per token while a token tile costs the same for 1 or 32 tokens. AMD
+// Zen 5 (family 26 model 2), AVX3_DL, 1 thread, min ms, N = 8 / 12 / 16 / 20
+// / 24 per token vs one token tile, 6912x2560: tl1 0.82 / 1.14 / 1.48 / 1.66
+// / 1.97 vs 1.35-1.42, tl2 0.61 / 0.91 / 1.22 / 1.53 / 1.83 vs 1.43-1.47;
+// 2560x6912: tl1 0.70 / 1.04 / 1.40 / 1.75 / 2.08 vs 1.35-1.44, tl2 0.61 /
+// 0.91 / 1.20 / 1.52 / 1.83 vs 1.42-1.50 (load 5 from other jobs).
+template <class Format>
+inline constexpr size_t kVecMinTokens = Format::kCols == 2 ? 16 : 20;
+// Tables are rebuilt per chunk of at most kVecRowTiles tiles, whose int16
+// and int32 sums (64 * 32 * 6 bytes per tile) stay in L2.
+inline constexpr size_t kVecRowTiles = 16;
 
 template <class Format>
 inline constexpr size_t kBlockCols = kTlGroupsPerBlock* Format::kCols;
@@ -232,7 +239,7 @@ class LutKernel final : public Kernel {
         break;
     }
     const size_t full = n / kVecTokens * kVecTokens;
-    return n - full >= kVecMinTokens ? n : full;
+    return n - full >= kVecMinTokens<Format> ? n : full;
   }
 
   // Per part: tables, offsets, int16 and int32 sums of kVecRowTiles tiles.
@@ -255,8 +262,12 @@ class LutKernel final : public Kernel {
     auto* acc32 =
         reinterpret_cast<int32_t*>(acc16 + kVecRowTiles * kTlRows * kVecTokens);
     const float ws = weight_scale();
-    for (size_t c0 = b; c0 < e; c0 += kVecRowTiles) {
-      const size_t c1 = std::min(e, c0 + kVecRowTiles);
+    // Chunks of at most kVecRowTiles tiles, as equal as possible (each
+    // builds its own tables).
+    const size_t chunks = (e - b + kVecRowTiles - 1) / kVecRowTiles;
+    const size_t chunk = (e - b + chunks - 1) / chunks;
+    for (size_t c0 = b; c0 < e; c0 += chunk) {
+      const size_t c1 = std::min(e, c0 + chunk);
       const size_t r0 = c0 * kTlRows, r1 = std::min(M, c1 * kTlRows);
       for (size_t t0 = 0; t0 < n_vec; t0 += kVecTokens) {
         const size_t nt = std::min(kVecTokens, n_vec - t0);
