@@ -424,17 +424,6 @@ HWY_INLINE void VecTables(const int16_t* HWY_RESTRICT xt, size_t groups,
   }
 }
 
-// TL2 slot 13 + v of triple j from its magnitude and the row's sign byte:
-// with m = 0 or 0xFFFF (bit 7 - j), (mag ^ m) - m = -mag when the bit is set.
-// (Vectors passed, not captured: scalable vectors cannot be closure members.)
-template <class D, class V>
-HWY_INLINE V Tl2Slot(D d, V mag, V sign, size_t j) {
-  const V m = hn::Sub(hn::Zero(d),
-                      hn::And(hn::ShiftRightSame(sign, static_cast<int>(7 - j)),
-                              hn::Set(d, 1)));
-  return hn::Add(hn::Set(d, 13), hn::Sub(hn::Xor(mag, m), m));
-}
-
 // Element offsets (g * kSlots + slot) * 32 into the tables for the 64 rows of
 // one tile and `nblocks` consecutive packed blocks: offsets[g * 64 + r]. TL1
 // (groups of 4 columns): the index byte of pairs 2p, 2p+1 (nibbles i0, i1) is
@@ -450,28 +439,39 @@ HWY_INLINE void VecOffsets(const uint8_t* HWY_RESTRICT blocks, size_t nblocks,
   const hn::Rebind<uint8_t, decltype(d)> d8;
   const size_t L = hn::Lanes(d);
   const auto k0F = hn::Set(d, 0x0F);
+  const auto kF0 = hn::Set(d, 0xF0);
   for (size_t b = 0; b < nblocks; ++b) {
     const uint8_t* blk = blocks + b * block_bytes;
     for (size_t s = 0; s < kRows; s += L) {
-      const auto store = [&](size_t g, auto slot) {
-        const size_t group = b * kPerBlock + g;  // in the K block
-        const auto base = hn::Set(d, static_cast<uint16_t>(group * kSlots));
-        hn::Store(hn::ShiftLeft<5>(hn::Add(slot, base)), d,
-                  offsets + group * kRows + s);
+      // base = the element offset of slot 0 of group g in the K block.
+      const auto base = [&](size_t g) {
+        return hn::Set(d, static_cast<uint16_t>((b * kPerBlock + g) * kSlots *
+                                                kVecTokens));
       };
+      uint16_t* out = offsets + b * kPerBlock * kRows + s;
       if constexpr (kSigned) {
         const auto sign = hn::PromoteTo(d, hn::LoadU(d8, blk + 4 * kRows + s));
-        for (size_t p = 0; p < kTlGroupsPerBlock / 2; ++p) {
-          const auto nib = hn::PromoteTo(d, hn::LoadU(d8, blk + p * kRows + s));
-          store(2 * p, Tl2Slot(d, hn::And(nib, k0F), sign, 2 * p));
-          store(2 * p + 1, Tl2Slot(d, hn::ShiftRight<4>(nib), sign, 2 * p + 1));
+        for (size_t j = 0; j < kTlGroupsPerBlock; ++j) {
+          const auto nib =
+              hn::PromoteTo(d, hn::LoadU(d8, blk + j / 2 * kRows + s));
+          // 32 * |v| (the nibble of triple j), then 32 * (13 +- |v|).
+          const auto mag32 = j % 2 == 0 ? hn::ShiftLeft<5>(hn::And(nib, k0F))
+                                        : hn::ShiftLeft<1>(hn::And(nib, kF0));
+          const auto mid = hn::Add(base(j), hn::Set(d, 13 * kVecTokens));
+          const auto neg =
+              hn::TestBit(sign, hn::Set(d, static_cast<uint16_t>(0x80 >> j)));
+          hn::Store(
+              hn::IfThenElse(neg, hn::Sub(mid, mag32), hn::Add(mid, mag32)), d,
+              out + j * kRows);
         }
       } else {
         for (size_t p = 0; p < kTlGroupsPerBlock / 2; ++p) {
           const auto nib = hn::PromoteTo(d, hn::LoadU(d8, blk + p * kRows + s));
           const auto i0 = hn::And(nib, k0F);
-          store(p, hn::Add(hn::Add(hn::ShiftLeft<3>(i0), i0),
-                           hn::ShiftRight<4>(nib)));
+          const auto slot = hn::Add(hn::Add(hn::ShiftLeft<3>(i0), i0),
+                                    hn::ShiftRight<4>(nib));
+          hn::Store(hn::Add(base(p), hn::ShiftLeft<5>(slot)), d,
+                    out + p * kRows);
         }
       }
     }
