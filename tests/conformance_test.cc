@@ -169,6 +169,16 @@ TEST_P(Conformance, WorstCaseAccumulators) {
         Tester().Act(act).Shape(5, k).Tokens(2).Threads(2).WeightKind(w).InputKind(in).Test();
 }
 
+// The same through the multi-token paths (TL1/TL2 token tables widen their
+// int16 sums every 63 / 85 groups; RSR++ token tiles).
+TEST_P(Conformance, WorstCaseAccumulatorsManyTokens) {
+  const size_t k = std::min<size_t>(Quick() ? 4096 : 65536, Caps().max_cols);
+  for (ActivationType act : Acts())
+    for (Weights w : {Weights::kAllPlus, Weights::kAllMinus})
+      for (Inputs in : {Inputs::kAllMax, Inputs::kAllMin})
+        Tester().Act(act).Shape(5, k).Tokens(33).Threads(2).WeightKind(w).InputKind(in).Test();
+}
+
 // Around the uint16 index limit (RSR permutations and offsets widen to uint32
 // beyond K = 65535) and every kernel's block padding there.
 TEST_P(Conformance, IndexWidthEdges) {
