@@ -18,7 +18,8 @@
 //
 // Tiles. GEMV: 4 rows per step share the activation loads and give 4+
 // independent accumulator chains. GEMM: each unpacked chunk is applied to a
-// tile of tokens (unpack once per tile, not once per token); the tile's
+// tile of tokens (unpack once per tile, not once per token), and on VNNI
+// each activation vector to a tile of rows (load once per tile); the tile's
 // rows stay in L1 while the token tiles stream from L2.
 
 #if defined(RSR_BASELINES_I2S_I2S_INL_H_) == defined(HWY_TARGET_TOGGLE)
@@ -253,6 +254,75 @@ struct Engine {
 // `rsr-bench run --kernels i2s --min-time 0.4`, none -> T1 next tile:
 // 2560^2 0.046 -> 0.043, 8192^2 0.56 -> 0.38, 16384^2 4.45 -> 1.65 (medians
 // 4.7 -> 1.9-2.8; DRAM-noisy). Other distances and hints: docs/design-notes.md.
+#if HWY_TARGET == HWY_AVX3_DL
+// Code group G of a chunk moved to bits 1:0 (16-bit shift, the AND drops the
+// bits shifted in from the neighbouring byte).
+template <int G>
+HWY_INLINE VU8 CodeGroup(VU8 v) {
+  const DU8 du8;
+  const VU8 mask = hn::Set(du8, 3);
+  if constexpr (G == 3) {
+    return hn::And(v, mask);
+  } else {
+    return hn::And(
+        hn::BitCast(du8, hn::ShiftRight<6 - 2 * G>(hn::BitCast(DU16(), v))),
+        mask);
+  }
+}
+
+// One code group of one chunk applied to the R x T tile: each activation
+// vector is loaded once and meets the R rows' codes (the register tile).
+template <int G, size_t R, size_t T>
+RSR_I2S_ATTR HWY_INLINE void GroupDots(const VU8 (&v)[R],
+                                       const int8_t* const* toks, size_t off,
+                                       hn::Vec<DI32> (&acc)[R][T]) {
+  VU8 q[R];
+  for (size_t i = 0; i < R; ++i) q[i] = CodeGroup<G>(v[i]);
+  for (size_t j = 0; j < T; ++j) {
+    const auto x = hn::LoadU(DI8(), toks[j] + off);
+    for (size_t i = 0; i < R; ++i)
+      acc[i][j] = hn::Vec<DI32>{
+          _mm512_dpbusd_epi32(acc[i][j].raw, q[i].raw, x.raw)};
+  }
+}
+
+// GEMM register tile for VNNI: R x T int32 accumulators, one per (row,
+// token), codes shifted to bits 1:0 once per chunk and row (7 ops, shared by
+// the T tokens), each activation vector loaded once per tile (shared by the
+// R rows): per 64-byte chunk R + 4T loads feed 4RT vpdpbusd, so at R = T = 4
+// the loop is bound by the dot ports, not by loads (Engine's per-group
+// accumulators need 4 registers per (row, token) and load each activation
+// once per row: 1 load per dot). Range: a lane gains 16 products <= 3 * 128
+// per chunk, |lane| <= 24 K < 2^31 for K <= 2^26.
+template <size_t R, size_t T>
+RSR_I2S_ATTR HWY_INLINE void TileDotsShared(const uint8_t* const* rows,
+                                            const uint8_t* const* next,
+                                            const int8_t* const* toks,
+                                            size_t nchunks, int32_t raw[R][T]) {
+  const DU8 du8;
+  const DI32 d32;
+  const size_t C = hn::Lanes(du8);
+  hn::Vec<DI32> acc[R][T];
+  for (size_t i = 0; i < R; ++i)
+    for (size_t j = 0; j < T; ++j) acc[i][j] = hn::Zero(d32);
+  for (size_t c = 0; c < nchunks; ++c) {
+    VU8 v[R];
+    for (size_t i = 0; i < R; ++i) {
+      PrefetchL2(next[i] + c * C);
+      v[i] = hn::LoadU(du8, rows[i] + c * C);
+    }
+    const size_t off = c * 4 * C;
+    GroupDots<0>(v, toks, off, acc);
+    GroupDots<1>(v, toks, off + C, acc);
+    GroupDots<2>(v, toks, off + 2 * C, acc);
+    GroupDots<3>(v, toks, off + 3 * C, acc);
+  }
+  for (size_t i = 0; i < R; ++i)
+    for (size_t j = 0; j < T; ++j)
+      raw[i][j] = hn::GetLane(hn::SumOfLanes(d32, acc[i][j]));
+}
+#endif
+
 // raw[i][j] = sum over the row of codes(rows[i]) * toks[j] (scratch layout);
 // next[i] is prefetched alongside rows[i].
 template <size_t R, size_t T>
@@ -260,6 +330,12 @@ RSR_I2S_ATTR HWY_INLINE void TileDots(const uint8_t* const* rows,
                                       const uint8_t* const* next,
                                       const int8_t* const* toks, size_t nchunks,
                                       int32_t raw[R][T]) {
+#if HWY_TARGET == HWY_AVX3_DL
+  if constexpr (T > 1) {
+    TileDotsShared<R, T>(rows, next, toks, nchunks, raw);
+    return;
+  }
+#endif
   const DU8 du8;
   const size_t C = hn::Lanes(du8);
   typename Engine::Acc acc[R][T];  // zeroed
@@ -325,10 +401,13 @@ RSR_I2S_ATTR HWY_INLINE void TiledRows(const uint8_t* w, size_t row_bytes,
   }
 }
 
-// GEMV: 4 rows x 1 token. GEMM: AVX3 and NEON (32 registers, 3 per
-// accumulator) 2 rows x 4 tokens; AVX3_DL (4 per accumulator) and the
-// 16-register targets 1 row x 4 tokens.
-#if HWY_TARGET == HWY_AVX3 || HWY_ARCH_ARM
+// GEMV: 4 rows x 1 token. GEMM: AVX3_DL 4 rows x 4 tokens (TileDotsShared,
+// one register per accumulator; sizes measured: docs/design-notes.md); AVX3
+// and NEON (32 registers, 3 per accumulator) 2 x 4; the 16-register targets
+// 1 x 4.
+#if HWY_TARGET == HWY_AVX3_DL
+constexpr size_t kGemmRows = 4, kGemmTokens = 4;
+#elif HWY_TARGET == HWY_AVX3 || HWY_ARCH_ARM
 constexpr size_t kGemmRows = 2, kGemmTokens = 4;
 #else
 constexpr size_t kGemmRows = 1, kGemmTokens = 4;
