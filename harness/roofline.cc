@@ -26,6 +26,8 @@ template <class V>
 HWY_INLINE void Opaque(V& v) {
 #if HWY_TARGET == HWY_SCALAR || HWY_TARGET == HWY_EMU128
   asm volatile("" : "+m"(v));  // no register class for a struct-wrapped lane
+#elif HWY_HAVE_SCALABLE
+  asm volatile("" : "+w"(v));  // SVE: the vector is the sizeless type
 #elif HWY_ARCH_X86
   asm volatile("" : "+v"(v.raw));
 #elif HWY_ARCH_ARM
@@ -119,12 +121,14 @@ RSR_ROOF_ATTR uint64_t Int8Dot(size_t iters, int64_t* sink) {
   return per * kChains;
 }
 
-// The remaining probes share one shape: acc_i = Step(acc_i) per chain.
+// The remaining probes share one shape: acc_i = step(acc_i, operand) per
+// chain (a stateless step: SVE vectors cannot be captured).
 template <class D, class Step>
-HWY_INLINE void Chains(D d, size_t iters, const Step& step, int64_t* sink) {
+HWY_INLINE void Chains(D d, size_t iters, hn::Vec<D> operand, Step step,
+                       int64_t* sink) {
 #define RSR_INIT(i) auto acc##i = hn::Set(d, static_cast<hn::TFromD<D>>(i + 1));
-#define RSR_STEP(i)     \
-  acc##i = step(acc##i); \
+#define RSR_STEP(i)              \
+  acc##i = step(acc##i, operand); \
   Opaque(acc##i);
   RSR_ROOF_CHAINS(RSR_INIT)
   for (size_t it = 0; it < iters; ++it) {
@@ -141,8 +145,10 @@ HWY_INLINE void Chains(D d, size_t iters, const Step& step, int64_t* sink) {
 
 uint64_t Int16Add(size_t iters, int64_t* sink) {
   const DI16 d;
-  const auto one = hn::Set(d, 1);
-  Chains(d, iters, [&](hn::Vec<DI16> v) { return hn::Add(v, one); }, sink);
+  Chains(
+      d, iters, hn::Set(d, 1),
+      [](hn::Vec<DI16> v, hn::Vec<DI16> one) { return hn::Add(v, one); },
+      sink);
   return hn::Lanes(d) * kChains;
 }
 
@@ -151,25 +157,26 @@ RSR_ROOF_ATTR uint64_t ByteShuffle(size_t iters, int64_t* sink) {
   const auto table = hn::Iota(d, 7);
 #if HWY_TARGET == HWY_AVX3_DL
   Chains(
-      d, iters,
-      [&](hn::Vec<DU8> v) {
-        return hn::Vec<DU8>{_mm512_permutexvar_epi8(v.raw, table.raw)};
+      d, iters, table,
+      [](hn::Vec<DU8> v, hn::Vec<DU8> t) RSR_ROOF_ATTR {
+        return hn::Vec<DU8>{_mm512_permutexvar_epi8(v.raw, t.raw)};
       },
       sink);
 #else
   Chains(
-      d, iters,
-      [&](hn::Vec<DU8> v) { return hn::TableLookupBytes(table, v); }, sink);
+      d, iters, table,
+      [](hn::Vec<DU8> v, hn::Vec<DU8> t) { return hn::TableLookupBytes(t, v); },
+      sink);
 #endif
   return hn::Lanes(d) * kChains;
 }
 
 uint64_t F32Fma(size_t iters, int64_t* sink) {
   const DF32 d;
-  const auto a = hn::Set(d, 0.999f);
-  const auto b = hn::Set(d, 1e-7f);
-  Chains(d, iters, [&](hn::Vec<DF32> v) { return hn::MulAdd(v, a, b); },
-         sink);
+  Chains(
+      d, iters, hn::Set(d, 0.999f),
+      [](hn::Vec<DF32> v, hn::Vec<DF32> a) { return hn::MulAdd(v, a, a); },
+      sink);
   return hn::Lanes(d) * kChains;
 }
 
