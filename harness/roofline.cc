@@ -48,87 +48,18 @@ using DI16 = hn::ScalableTag<int16_t>;
 using DI32 = hn::ScalableTag<int32_t>;
 using DF32 = hn::ScalableTag<float>;
 
-// One int8 dot step: acc += products of u8 a and s8 b. Returns MACs per step.
-RSR_ROOF_ATTR uint64_t Int8Dot(size_t iters, int64_t* sink) {
-  const DU8 du8;
-  const DI8 di8;
-#if HWY_TARGET == HWY_AVX3_DL
-  const DI32 d;
-  const auto a = hn::Set(du8, 3);
-  const auto b = hn::Set(di8, 5);
-#define RSR_INIT(i) auto acc##i = hn::Set(d, i);
-#define RSR_STEP(i)                                                    \
-  acc##i = hn::Vec<DI32>{_mm512_dpbusd_epi32(acc##i.raw, a.raw, b.raw)}; \
-  Opaque(acc##i);
-  const uint64_t per = hn::Lanes(d) * 4;
-#elif (HWY_TARGET == HWY_NEON && defined(__ARM_FEATURE_DOTPROD)) || \
-    HWY_TARGET == HWY_SVE || HWY_TARGET == HWY_SVE2 ||               \
-    HWY_TARGET == HWY_SVE_256 || HWY_TARGET == HWY_SVE2_128
-  const DI32 d;
-  const auto a = hn::BitCast(di8, hn::Set(du8, 3));
-  const auto b = hn::Set(di8, 5);
-#if HWY_TARGET == HWY_NEON
-#define RSR_ROOF_SDOT(acc) hn::Vec<DI32>(vdotq_s32(acc.raw, a.raw, b.raw))
-#else
-#define RSR_ROOF_SDOT(acc) svdot_s32(acc, a, b)
-#endif
-#define RSR_INIT(i) auto acc##i = hn::Set(d, i);
-#define RSR_STEP(i)                 \
-  acc##i = RSR_ROOF_SDOT(acc##i); \
-  Opaque(acc##i);
-  const uint64_t per = hn::Lanes(d) * 4;
-#else
-  // vpmaddubsw (u8 x s8, adjacent pairs into int16) + vpaddw: the form the
-  // int8 kernels use between their rare widenings to int32. The operand is
-  // made opaque each step so the multiply cannot be hoisted.
-  const DI16 d;
-#define RSR_INIT(i) \
-  auto acc##i = hn::Set(d, i);  \
-  auto a##i = hn::Set(du8, 3 + i);
-#if HWY_TARGET == HWY_AVX3
-#define RSR_ROOF_MADD(x) hn::Vec<DI16>{_mm512_maddubs_epi16(x.raw, b.raw)}
-#elif HWY_TARGET == HWY_AVX2
-#define RSR_ROOF_MADD(x) hn::Vec<DI16>{_mm256_maddubs_epi16(x.raw, b.raw)}
-#elif HWY_TARGET == HWY_SSE4 || HWY_TARGET == HWY_SSSE3
-#define RSR_ROOF_MADD(x) hn::Vec<DI16>{_mm_maddubs_epi16(x.raw, b.raw)}
-#else
-#define RSR_ROOF_MADD(x)                                                   \
-  hn::Add(hn::Mul(hn::And(hn::BitCast(d, x), hn::Set(d, 0xFF)),           \
-                  hn::ShiftRight<8>(hn::ShiftLeft<8>(hn::BitCast(d, b)))), \
-          hn::Mul(hn::ShiftRight<8>(hn::BitCast(d, x)),                    \
-                  hn::ShiftRight<8>(hn::BitCast(d, b))))
-#endif
-  const auto b = hn::Set(di8, 5);
-#define RSR_STEP(i)                                \
-  Opaque(a##i);                                    \
-  acc##i = hn::Add(acc##i, RSR_ROOF_MADD(a##i)); \
-  Opaque(acc##i);
-  const uint64_t per = hn::Lanes(d) * 2;
-#endif
-  RSR_ROOF_CHAINS(RSR_INIT)
-  for (size_t it = 0; it < iters; ++it) {
-    RSR_ROOF_CHAINS(RSR_STEP)
-  }
-  auto sum = hn::Zero(d);
-#define RSR_SUM(i) sum = hn::Add(sum, acc##i);
-  RSR_ROOF_CHAINS(RSR_SUM)
-  *sink += hn::GetLane(sum);
-#undef RSR_INIT
-#undef RSR_STEP
-#undef RSR_SUM
-#undef RSR_ROOF_MADD
-#undef RSR_ROOF_SDOT
-  return per * kChains;
-}
-
-// The remaining probes share one shape: acc_i = step(acc_i, operand) per
-// chain (a stateless step: SVE vectors cannot be captured).
-template <class D, class Step>
-HWY_INLINE void Chains(D d, size_t iters, hn::Vec<D> operand, Step step,
+// Every probe has one shape: chain i does acc_i = step(acc_i, op_i), then
+// acc_i is made opaque. kFreshOperand also makes op_i opaque first, for a
+// step whose product does not depend on acc_i (it could be hoisted).
+template <bool kFreshOperand, class D, class VO, class Step>
+HWY_INLINE void Chains(D d, size_t iters, VO operand, Step step,
                        int64_t* sink) {
-#define RSR_INIT(i) auto acc##i = hn::Set(d, static_cast<hn::TFromD<D>>(i + 1));
-#define RSR_STEP(i)              \
-  acc##i = step(acc##i, operand); \
+#define RSR_INIT(i)                                            \
+  auto acc##i = hn::Set(d, static_cast<hn::TFromD<D>>(i + 1)); \
+  auto op##i = operand;
+#define RSR_STEP(i)                           \
+  if constexpr (kFreshOperand) Opaque(op##i); \
+  acc##i = step(acc##i, op##i);               \
   Opaque(acc##i);
   RSR_ROOF_CHAINS(RSR_INIT)
   for (size_t it = 0; it < iters; ++it) {
@@ -143,9 +74,61 @@ HWY_INLINE void Chains(D d, size_t iters, hn::Vec<D> operand, Step step,
 #undef RSR_SUM
 }
 
+// int8 dot products; returns MACs per iteration. The operand is a byte
+// vector of 3s (valid as u8 and s8).
+RSR_ROOF_ATTR uint64_t Int8Dot(size_t iters, int64_t* sink) {
+  const auto three = hn::Set(DU8(), 3);
+#if HWY_TARGET == HWY_AVX3_DL
+  Chains<false>(
+      DI32(), iters, three,
+      [](hn::Vec<DI32> acc, hn::Vec<DU8> x) RSR_ROOF_ATTR {
+        return hn::Vec<DI32>{_mm512_dpbusd_epi32(acc.raw, x.raw, x.raw)};
+      },
+      sink);
+  return hn::Lanes(DI32()) * 4 * kChains;
+#elif (HWY_TARGET == HWY_NEON && defined(__ARM_FEATURE_DOTPROD)) || \
+    HWY_TARGET == HWY_SVE || HWY_TARGET == HWY_SVE2 ||               \
+    HWY_TARGET == HWY_SVE_256 || HWY_TARGET == HWY_SVE2_128
+  Chains<false>(
+      DI32(), iters, hn::BitCast(DI8(), three),
+      [](hn::Vec<DI32> acc, hn::Vec<DI8> x) {
+#if HWY_TARGET == HWY_NEON
+        return hn::Vec<DI32>(vdotq_s32(acc.raw, x.raw, x.raw));
+#else
+        return svdot_s32(acc, x, x);
+#endif
+      },
+      sink);
+  return hn::Lanes(DI32()) * 4 * kChains;
+#else
+  // vpmaddubsw (u8 x s8, adjacent pairs into int16) + vpaddw: the form the
+  // int8 kernels use between their rare widenings to int32. The operand is
+  // fresh each step so the multiply cannot be hoisted.
+  Chains<true>(
+      DI16(), iters, three,
+      [](hn::Vec<DI16> acc, hn::Vec<DU8> x) {
+#if HWY_TARGET == HWY_AVX3
+        return hn::Add(acc, hn::Vec<DI16>{_mm512_maddubs_epi16(x.raw, x.raw)});
+#elif HWY_TARGET == HWY_AVX2
+        return hn::Add(acc, hn::Vec<DI16>{_mm256_maddubs_epi16(x.raw, x.raw)});
+#elif HWY_TARGET == HWY_SSE4 || HWY_TARGET == HWY_SSSE3
+        return hn::Add(acc, hn::Vec<DI16>{_mm_maddubs_epi16(x.raw, x.raw)});
+#else
+        const DI16 d;
+        const auto x16 = hn::BitCast(d, x);
+        const auto even = hn::And(x16, hn::Set(d, 0xFF));
+        const auto odd = hn::ShiftRight<8>(x16);  // bytes < 128
+        return hn::Add(acc, hn::Add(hn::Mul(even, even), hn::Mul(odd, odd)));
+#endif
+      },
+      sink);
+  return hn::Lanes(DI16()) * 2 * kChains;
+#endif
+}
+
 uint64_t Int16Add(size_t iters, int64_t* sink) {
   const DI16 d;
-  Chains(
+  Chains<false>(
       d, iters, hn::Set(d, 1),
       [](hn::Vec<DI16> v, hn::Vec<DI16> one) { return hn::Add(v, one); },
       sink);
@@ -156,14 +139,14 @@ RSR_ROOF_ATTR uint64_t ByteShuffle(size_t iters, int64_t* sink) {
   const DU8 d;
   const auto table = hn::Iota(d, 7);
 #if HWY_TARGET == HWY_AVX3_DL
-  Chains(
+  Chains<false>(
       d, iters, table,
       [](hn::Vec<DU8> v, hn::Vec<DU8> t) RSR_ROOF_ATTR {
         return hn::Vec<DU8>{_mm512_permutexvar_epi8(v.raw, t.raw)};
       },
       sink);
 #else
-  Chains(
+  Chains<false>(
       d, iters, table,
       [](hn::Vec<DU8> v, hn::Vec<DU8> t) { return hn::TableLookupBytes(t, v); },
       sink);
@@ -173,7 +156,7 @@ RSR_ROOF_ATTR uint64_t ByteShuffle(size_t iters, int64_t* sink) {
 
 uint64_t F32Fma(size_t iters, int64_t* sink) {
   const DF32 d;
-  Chains(
+  Chains<false>(
       d, iters, hn::Set(d, 0.999f),
       [](hn::Vec<DF32> v, hn::Vec<DF32> a) { return hn::MulAdd(v, a, a); },
       sink);
