@@ -14,6 +14,7 @@
 #include "hwy/foreach_target.h"  // IWYU pragma: keep
 #include "hwy/highway.h"
 #include "kernels/rsr/rsrpp_gemm-inl.h"
+#include "kernels/rsr/rsrpp_gemm_i8-inl.h"
 #include "kernels/rsr/rsrpp_gemv-inl.h"
 
 HWY_BEFORE_NAMESPACE();
@@ -36,6 +37,12 @@ void RsrGemmI8(const Index& ix, const int8_t* q, size_t tokens, int threads,
   GemmDispatch<int32_t>(ix, q, tokens, threads, act_scale, w_scale, y);
 }
 
+void RsrGemmI8Padded(const rsr_index::PaddedIndex& px, const int8_t* q,
+                     size_t tokens, int threads, const float* act_scale,
+                     float w_scale, float* y) {
+  gemm_i8::GemmI8Dispatch(px, q, tokens, threads, act_scale, w_scale, y);
+}
+
 void RsrGemmF32(const Index& ix, const float* x, size_t tokens, int threads,
                 float w_scale, float* y) {
   GemmDispatch<float>(ix, x, tokens, threads, nullptr, w_scale, y);
@@ -48,6 +55,7 @@ HWY_AFTER_NAMESPACE();
 
 #if HWY_ONCE
 #include <algorithm>
+#include <cstdlib>
 #include <string>
 #include <utility>
 
@@ -59,6 +67,7 @@ namespace rsr {
 HWY_EXPORT(RsrGemvI8);
 HWY_EXPORT(RsrGemvF32);
 HWY_EXPORT(RsrGemmI8);
+HWY_EXPORT(RsrGemmI8Padded);
 HWY_EXPORT(RsrGemmF32);
 
 namespace {
@@ -78,7 +87,7 @@ class RsrppSimd final : public Kernel {
     c.simd = true;
     return c;
   }
-  size_t PreparedBytes() const override { return ix_.Bytes(); }
+  size_t PreparedBytes() const override { return ix_.Bytes() + px_.Bytes(); }
   // The larger of the ternary (base-3) and binary index; Build's per-thread
   // codes and counts.
   size_t PrepareBytesBound(size_t rows, size_t cols) const override {
@@ -88,6 +97,8 @@ class RsrppSimd final : public Kernel {
       if (k > rsr_index::MaxK(form)) continue;  // Prepare refuses it
       const size_t buckets = rsr_index::NumBuckets(form, k);
       bound = std::max(bound, rsr_index::IndexBytes(rows, cols, k, form) +
+                                  rsr_index::PaddedBytesBound(rows, cols, k,
+                                                              form) +
                                   static_cast<size_t>(threads()) *
                                       (4 * cols + 8 * (buckets + 1)));
     }
@@ -109,6 +120,7 @@ class RsrppSimd final : public Kernel {
                   "rsrpp-simd: base-3 index without a -1 weight "
                   "(binary matrices use the binary code)");
     ix_ = std::move(ix);
+    px_ = rsr_index::Pad(ix_, threads());
   }
 
   int BlockHeight(size_t cols, bool binary) const {
@@ -120,6 +132,7 @@ class RsrppSimd final : public Kernel {
     const int k = BlockHeight(w.cols(), binary);
     ix_ = rsr_index::Build(w, k, binary ? CodeForm::kBinary : CodeForm::kBase3,
                            +1, threads());
+    px_ = rsr_index::Pad(ix_, threads());
   }
 
   void GemvI8(const QuantizedActivations& xq, float* y) const override {
@@ -127,9 +140,14 @@ class RsrppSimd final : public Kernel {
     (ix_, xq.q.data(), threads(), xq.scale[0], weight_scale(), y);
   }
   void GemmI8(const QuantizedActivations& xq, float* y) const override {
-    HWY_DYNAMIC_DISPATCH(RsrGemmI8)
-    (ix_, xq.q.data(), xq.tokens, threads(), xq.scale.data(), weight_scale(),
-     y);
+    if (std::getenv("RSR_OLD_GEMM"))
+      HWY_DYNAMIC_DISPATCH(RsrGemmI8)
+      (ix_, xq.q.data(), xq.tokens, threads(), xq.scale.data(), weight_scale(),
+       y);
+    else
+      HWY_DYNAMIC_DISPATCH(RsrGemmI8Padded)
+      (px_, xq.q.data(), xq.tokens, threads(), xq.scale.data(), weight_scale(),
+       y);
   }
   void GemvF32(const float* x, float* y) const override {
     HWY_DYNAMIC_DISPATCH(RsrGemvF32)(ix_, x, threads(), weight_scale(), y);
@@ -141,6 +159,7 @@ class RsrppSimd final : public Kernel {
 
  private:
   rsr_index::Index ix_;
+  rsr_index::PaddedIndex px_;
 };
 
 }  // namespace
