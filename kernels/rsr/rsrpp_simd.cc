@@ -88,26 +88,29 @@ class RsrppSimd final : public Kernel {
     return c;
   }
   size_t PreparedBytes() const override { return ix_.Bytes() + px_.Bytes(); }
-  // The larger of the ternary (base-3) and binary index; Build's per-thread
-  // codes and counts.
+  // The larger of the ternary (base-3) and binary case: the index, then the
+  // larger of Build's per-thread codes and counts (freed when Build returns)
+  // and the padded index Pad derives from it.
   size_t PrepareBytesBound(size_t rows, size_t cols) const override {
     size_t bound = 0;
     for (const CodeForm form : {CodeForm::kBase3, CodeForm::kBinary}) {
       const int k = BlockHeight(cols, form == CodeForm::kBinary);
       if (k > rsr_index::MaxK(form)) continue;  // Prepare refuses it
       const size_t buckets = rsr_index::NumBuckets(form, k);
-      bound = std::max(bound, rsr_index::IndexBytes(rows, cols, k, form) +
-                                  rsr_index::PaddedBytesBound(rows, cols, k,
-                                                              form) +
-                                  static_cast<size_t>(threads()) *
-                                      (4 * cols + 8 * (buckets + 1)));
+      const size_t build_scratch =
+          static_cast<size_t>(threads()) * (4 * cols + 8 * (buckets + 1));
+      bound = std::max(
+          bound, rsr_index::IndexBytes(rows, cols, k, form) +
+                     std::max(build_scratch, rsr_index::PaddedBytesBound(
+                                                 rows, cols, k, form)));
     }
     return bound + (64u << 10);
   }
 
  protected:
   // Payload: the index (rsr_index::Save); its code form says binary or
-  // ternary. Nothing else is derived: Gemm reads the index only.
+  // ternary. The padded index the int8 Gemm runs on is derived from it
+  // (rsr_index::Pad) at Prepare and Load, so the file format is unchanged.
   bool Serializable() const override { return true; }
   void SaveImpl(ByteWriter& out) const override { rsr_index::Save(out, ix_); }
   void LoadImpl(ByteReader& in, size_t rows, size_t cols) override {
