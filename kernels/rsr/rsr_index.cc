@@ -11,6 +11,10 @@
 
 namespace rsr::rsr_index {
 
+namespace {
+constexpr int kMaxDecodeRows = 16;  // MaxK(kBinary)
+}  // namespace
+
 const char* CodeFormName(CodeForm f) {
   switch (f) {
     case CodeForm::kBinary:
@@ -264,6 +268,28 @@ std::vector<uint32_t> ColumnCodes(const Index& ix, size_t block) {
     for (size_t p = ix.Offset(block, c); p < ix.Offset(block, c + 1); ++p)
       codes[ix.PermAt(block, p)] = static_cast<uint32_t>(c);
   return codes;
+}
+
+TernaryMatrix Decode(const Index& ix) {
+  std::vector<int8_t> v(ix.rows * ix.cols);
+  const size_t radix = ix.form == CodeForm::kBase3 ? 3 : 2;
+  for (size_t b = 0; b < ix.blocks; ++b)
+    for (size_t c = 0; c < ix.buckets; ++c) {
+      int8_t digit[kMaxDecodeRows];
+      size_t code = c;
+      for (int t = ix.k - 1; t >= 0; --t, code /= radix)
+        digit[t] = static_cast<int8_t>(code % radix) -
+                   (ix.form == CodeForm::kBase3 ? 1 : 0);
+      for (size_t p = ix.Offset(b, c); p < ix.Offset(b, c + 1); ++p) {
+        const size_t j = ix.PermAt(b, p);
+        for (int t = 0; t < ix.k; ++t) {
+          const size_t r = b * ix.k + t;
+          if (r >= ix.rows) break;
+          v[r * ix.cols + j] = digit[t];
+        }
+      }
+    }
+  return TernaryMatrix(ix.rows, ix.cols, std::move(v), 1.0f);
 }
 
 bool HasMinusOne(const Index& ix) {

@@ -128,6 +128,10 @@ bool HasMinusOne(const Index& index);
 // Reconstructs what the index encodes, for tests: the code of column j in
 // block b (the bucket holding j).
 std::vector<uint32_t> ColumnCodes(const Index& index, size_t block);
+// The matrix an index encodes (weight scale 1): kBase3 gives the ternary
+// values; kBinary gives 1 where the plane's bit is set (the binary matrix
+// itself for an index built on plane +1 of a {0, 1} matrix).
+TernaryMatrix Decode(const Index& index);
 // Digit of row t (0 = first row of the block) in code c: a bit for kBinary,
 // a trit 0..2 for kBase3.
 int CodeDigit(CodeForm form, int k, uint32_t code, int t);

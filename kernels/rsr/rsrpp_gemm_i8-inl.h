@@ -1,25 +1,28 @@
 // rsrpp-simd, int8 GEMM (N >= 2 tokens) on the padded index
 // (rsrpp_layout.h): compiled once per Highway target by rsrpp_simd.cc.
+// Design measurements: docs/design-notes.md, "rsrpp-simd".
 //
-// Activations: a tile of NV vectors of T = Lanes(d8) tokens, transposed once
-// per call so column j of the tile is NV*T contiguous bytes, biased
-// u = q + 128 (bytes in [0, 255]); column K is zero (the padding entries).
+// Activations: tiles of T tokens, transposed once per call so column j of a
+// tile is T contiguous bytes, biased u = q + 128 (bytes in [0, 255]); column
+// K is zero (the padding entries point there). Two tile kinds, by N:
+//   kQ = 4, T = 2 L16 (L16 = 16-bit lanes): one vector load reads T bytes as
+//     L16 words w (token 2i in the low byte, 2i+1 in the high byte);
+//     A += w and H += w >> 8, both mod 2^16.
+//   kQ = 2, T = L16 (small N; capped tags for N <= 8 / 16): the bytes are
+//     zero-extended to words; A += w.
 //
 // Per row block, two phases per chunk of kChunkGroups groups of 4 positions:
-//  1. Running prefix, no data-dependent branch: per position one vector load
-//     per T tokens, read as T/2 16-bit words w (token 2i in the low byte,
-//     2i+1 in the high byte); A += w, H += w >> 8 (mod 2^16); A and H stored
-//     once per group of 4 positions (bucket boundaries are multiples of 4).
-//  2. Bucket sums in bucket order: dA, dH = prefix differences at the bucket's
-//     ends; odd tokens' sum = dH, even tokens' = dA - (dH << 8), each exact as
-//     uint16 for buckets of <= 257 columns (rsrpp_layout.h). Widened to four
-//     int32 vectors (tokens 4j, 4j+1, 4j+2, 4j+3 in lane j) with And / shift,
-//     and folded at once, LSB digit first as the buckets arrive: the two
-//     lowest levels (rows k-1, k-2) in registers, the rest in a small state
-//     array. No bucket-sum array is written or read back.
+//  1. Running prefix, no data-dependent branch: A (and H) stored once per
+//     group of 4 positions (bucket boundaries are multiples of 4).
+//  2. Bucket sums in bucket order as prefix differences: kQ = 4: odd tokens'
+//     sum dH, even tokens' dA - (dH << 8); kQ = 2: dA. Each exact as uint16
+//     for buckets of <= 257 columns (rsrpp_layout.h). Widened to kQ int32
+//     vectors (lane j of part i = token kQ j + i) with And / shift and folded
+//     at once, LSB digit first as the buckets arrive: the two lowest levels
+//     (rows k-1, k-2) in registers, the rest in a small state array. No
+//     bucket-sum array is written and read back.
 // Blocks with a longer bucket (PaddedIndex::narrow == 0) take the same two
-// phases with int32 prefix lanes (T/4 tokens per vector, lane j of quarter i
-// = token i*T/4 + j).
+// phases with int32 prefix lanes (lane j of part i = token i L32 + j).
 // The fold sums biased activations: D = sum_j w_j u_j - 128 row_sum.
 
 #if defined(RSR_KERNELS_RSR_RSRPP_GEMM_I8_INL_H_) == defined(HWY_TARGET_TOGGLE)
@@ -50,12 +53,8 @@ using rsr_index::kGroup;
 using rsr_index::PaddedIndex;
 
 // Groups of 4 positions per chunk: the prefix of a chunk stays in L1
-// (64 groups x 2 vectors x 128 bytes = 16 KiB narrow, 32 KiB wide at NV = 2).
+// (65 slots x 128 bytes = 8 KiB narrow, 16 KiB wide on AVX-512).
 constexpr size_t kChunkGroups = 64;
-
-// Lanes of one token vector: kQ int32 parts of L32 lanes each. kQ = 4 when
-// a vector load holds 2 L16 tokens (16-bit words A/H, see above), kQ = 2 when
-// it holds L16 tokens zero-extended to 16 bits (one accumulator, no H).
 
 // One fold level for the kQ parts: digit 0 starts the level's accumulator;
 // radix 3: row -= s at digit 0, += s at digit 2; radix 2: row += s at
@@ -209,24 +208,13 @@ HWY_INLINE void FoldBuckets(D16 d16, int k, const Idx* HWY_RESTRICT group,
   StoreParts<kQ>(d32, r00, r01, r02, r03, r0p);
 }
 
-// Stores the running words of NV token vectors into one prefix slot (A, H
-// per vector for kQ = 4; A for kQ = 2).
-template <int NV, int kQ, class D16>
+// Stores the running words into one prefix slot (A, then H for kQ = 4).
+template <int kQ, class D16>
 HWY_INLINE void StoreNarrow(D16 d16, uint8_t* HWY_RESTRICT slot,
-                            hn::Vec<D16> A0, hn::Vec<D16> H0, hn::Vec<D16> A1,
-                            hn::Vec<D16> H1) {
-  const size_t L16 = hn::Lanes(d16);
+                            hn::Vec<D16> A, hn::Vec<D16> H) {
   uint16_t* s = reinterpret_cast<uint16_t*>(slot);
-  hn::Store(A0, d16, s);
-  if constexpr (kQ == 4) {
-    hn::Store(H0, d16, s + L16);
-    if constexpr (NV == 2) {
-      hn::Store(A1, d16, s + 2 * L16);
-      hn::Store(H1, d16, s + 3 * L16);
-    }
-  } else if constexpr (NV == 2) {
-    hn::Store(A1, d16, s + L16);
-  }
+  hn::Store(A, d16, s);
+  if constexpr (kQ == 4) hn::Store(H, d16, s + hn::Lanes(d16));
 }
 
 // A column's T tokens as 16-bit words: kQ = 4 reads 2 L16 bytes as L16
@@ -241,55 +229,35 @@ HWY_INLINE hn::Vec<D16> LoadWords(D16 d16, const uint8_t* HWY_RESTRICT p) {
 }
 
 // Phase 1, 16-bit lanes: groups [g0, g1) into slots 1.. of pbuf (slot 0 =
-// the prefix at g0). A += w; for kQ = 4 also H += w >> 8. The four columns
-// of a group are summed as a tree, so the running sum's chain has one add
-// per group.
-template <int NV, int kQ, class D16, class Idx>
+// the prefix at g0). The four columns of a group are summed as a tree, so
+// the running sums' chains have one add per group.
+template <int kQ, class D16, class Idx>
 HWY_INLINE void PrefixNarrow(D16 d16, const Idx* HWY_RESTRICT perm, size_t g0,
                              size_t g1, const uint8_t* HWY_RESTRICT xt,
                              uint8_t* HWY_RESTRICT pbuf, size_t slot_bytes,
-                             hn::Vec<D16>& A0, hn::Vec<D16>& H0,
-                             hn::Vec<D16>& A1, hn::Vec<D16>& H1) {
-  const size_t T = kQ / 2 * hn::Lanes(d16);  // tokens per vector
-  const size_t W = NV * T;
-  StoreNarrow<NV, kQ>(d16, pbuf, A0, H0, A1, H1);
+                             hn::Vec<D16>& A, hn::Vec<D16>& H) {
+  const size_t T = kQ / 2 * hn::Lanes(d16);  // tokens per tile
+  StoreNarrow<kQ>(d16, pbuf, A, H);
   const Idx* HWY_RESTRICT q = perm + g0 * kGroup;
   uint8_t* slot = pbuf + slot_bytes;
   for (size_t g = g0; g < g1; ++g, q += kGroup, slot += slot_bytes) {
-    const uint8_t* c0 = xt + size_t{q[0]} * W;
-    const uint8_t* c1 = xt + size_t{q[1]} * W;
-    const uint8_t* c2 = xt + size_t{q[2]} * W;
-    const uint8_t* c3 = xt + size_t{q[3]} * W;
-    {
-      const auto x0 = LoadWords<kQ>(d16, c0), x1 = LoadWords<kQ>(d16, c1);
-      const auto x2 = LoadWords<kQ>(d16, c2), x3 = LoadWords<kQ>(d16, c3);
-      A0 = hn::Add(A0, hn::Add(hn::Add(x0, x1), hn::Add(x2, x3)));
-      if constexpr (kQ == 4)
-        H0 = hn::Add(H0, hn::Add(hn::Add(hn::ShiftRight<8>(x0),
-                                         hn::ShiftRight<8>(x1)),
-                                 hn::Add(hn::ShiftRight<8>(x2),
-                                         hn::ShiftRight<8>(x3))));
-    }
-    if constexpr (NV == 2) {
-      const auto x0 = LoadWords<kQ>(d16, c0 + T);
-      const auto x1 = LoadWords<kQ>(d16, c1 + T);
-      const auto x2 = LoadWords<kQ>(d16, c2 + T);
-      const auto x3 = LoadWords<kQ>(d16, c3 + T);
-      A1 = hn::Add(A1, hn::Add(hn::Add(x0, x1), hn::Add(x2, x3)));
-      if constexpr (kQ == 4)
-        H1 = hn::Add(H1, hn::Add(hn::Add(hn::ShiftRight<8>(x0),
-                                         hn::ShiftRight<8>(x1)),
-                                 hn::Add(hn::ShiftRight<8>(x2),
-                                         hn::ShiftRight<8>(x3))));
-    }
-    StoreNarrow<NV, kQ>(d16, slot, A0, H0, A1, H1);
+    const auto x0 = LoadWords<kQ>(d16, xt + size_t{q[0]} * T);
+    const auto x1 = LoadWords<kQ>(d16, xt + size_t{q[1]} * T);
+    const auto x2 = LoadWords<kQ>(d16, xt + size_t{q[2]} * T);
+    const auto x3 = LoadWords<kQ>(d16, xt + size_t{q[3]} * T);
+    A = hn::Add(A, hn::Add(hn::Add(x0, x1), hn::Add(x2, x3)));
+    if constexpr (kQ == 4)
+      H = hn::Add(H, hn::Add(hn::Add(hn::ShiftRight<8>(x0),
+                                     hn::ShiftRight<8>(x1)),
+                             hn::Add(hn::ShiftRight<8>(x2),
+                                     hn::ShiftRight<8>(x3))));
+    StoreNarrow<kQ>(d16, slot, A, H);
   }
 }
 
 // Phase 1, int32 lanes (blocks with a bucket longer than kMaxNarrowSegment):
-// per token vector kQ parts of L32 tokens. Running sums live in `run`
-// (kQ * NV vectors) between chunks.
-template <int NV, int kQ, class D16, class Idx>
+// kQ parts of L32 tokens. The running sums live in `run` between chunks.
+template <int kQ, class D16, class Idx>
 HWY_INLINE void PrefixWide(D16 d16, const Idx* HWY_RESTRICT perm, size_t g0,
                            size_t g1, const uint8_t* HWY_RESTRICT xt,
                            uint8_t* HWY_RESTRICT pbuf, size_t slot_bytes,
@@ -298,81 +266,71 @@ HWY_INLINE void PrefixWide(D16 d16, const Idx* HWY_RESTRICT perm, size_t g0,
   const hn::Rebind<uint8_t, decltype(d32)> dq;
   const size_t L = hn::Lanes(d32);
   const size_t T = kQ * L;
-  const size_t W = NV * T;
   const size_t stride = slot_bytes / sizeof(int32_t);
-  for (size_t v = 0; v < static_cast<size_t>(NV); ++v) {
-    int32_t* r = run + v * kQ * L;
-    auto P0 = hn::Zero(d32), P1 = P0, P2 = P0, P3 = P0;
-    LoadParts<kQ>(d32, r, P0, P1, P2, P3);
-    int32_t* s = reinterpret_cast<int32_t*>(pbuf) + v * kQ * L;
-    StoreParts<kQ>(d32, P0, P1, P2, P3, s);
-    const Idx* HWY_RESTRICT q = perm + g0 * kGroup;
-    for (size_t g = g0; g < g1; ++g) {
-      for (size_t i = 0; i < kGroup; ++i, ++q) {
-        const uint8_t* col = xt + size_t{*q} * W + v * T;
-        P0 = hn::Add(P0, hn::PromoteTo(d32, hn::LoadU(dq, col)));
-        P1 = hn::Add(P1, hn::PromoteTo(d32, hn::LoadU(dq, col + L)));
-        if constexpr (kQ == 4) {
-          P2 = hn::Add(P2, hn::PromoteTo(d32, hn::LoadU(dq, col + 2 * L)));
-          P3 = hn::Add(P3, hn::PromoteTo(d32, hn::LoadU(dq, col + 3 * L)));
-        }
+  auto P0 = hn::Zero(d32), P1 = P0, P2 = P0, P3 = P0;
+  LoadParts<kQ>(d32, run, P0, P1, P2, P3);
+  int32_t* s = reinterpret_cast<int32_t*>(pbuf);
+  StoreParts<kQ>(d32, P0, P1, P2, P3, s);
+  const Idx* HWY_RESTRICT q = perm + g0 * kGroup;
+  for (size_t g = g0; g < g1; ++g) {
+    for (size_t i = 0; i < kGroup; ++i, ++q) {
+      const uint8_t* col = xt + size_t{*q} * T;
+      P0 = hn::Add(P0, hn::PromoteTo(d32, hn::LoadU(dq, col)));
+      P1 = hn::Add(P1, hn::PromoteTo(d32, hn::LoadU(dq, col + L)));
+      if constexpr (kQ == 4) {
+        P2 = hn::Add(P2, hn::PromoteTo(d32, hn::LoadU(dq, col + 2 * L)));
+        P3 = hn::Add(P3, hn::PromoteTo(d32, hn::LoadU(dq, col + 3 * L)));
       }
-      s += stride;
-      StoreParts<kQ>(d32, P0, P1, P2, P3, s);
     }
-    StoreParts<kQ>(d32, P0, P1, P2, P3, r);
+    s += stride;
+    StoreParts<kQ>(d32, P0, P1, P2, P3, s);
   }
+  StoreParts<kQ>(d32, P0, P1, P2, P3, run);
   (void)d16;
 }
 
-// One block, one tile: the rows' biased int32 sums into each token vector's
-// state. state: NV * StateInts; pbuf: kChunkGroups + 1 slots; run: kQ * NV
-// vectors (wide only).
-template <int NV, int kQ, size_t R, bool kWide, class D16, class Idx>
+// One block, one tile: the rows' biased int32 sums into `state`
+// (StateInts); pbuf: kChunkGroups + 1 slots; run: kQ vectors (wide only).
+template <int kQ, size_t R, bool kWide, class D16, class Idx>
 void BlockTile(D16 d16, int k, size_t buckets, const Idx* HWY_RESTRICT perm,
                const Idx* HWY_RESTRICT group, const uint8_t* HWY_RESTRICT xt,
                uint8_t* HWY_RESTRICT pbuf, int32_t* HWY_RESTRICT state,
                int32_t* HWY_RESTRICT run) {
   const size_t L32 = hn::Lanes(d16) / 2;
-  const size_t state_ints = StateInts(k, kQ, L32);
   const size_t vec_bytes = hn::Lanes(d16) * 2;
-  // Vectors per token vector in a slot: narrow A (+ H), wide kQ parts.
-  const size_t per_v = kWide ? kQ : kQ / 2;
-  const size_t slot_bytes = NV * per_v * vec_bytes;
-  std::fill(state, state + NV * state_ints, 0);
-  if constexpr (kWide) std::fill(run, run + NV * kQ * L32, 0);
-  auto A0 = hn::Zero(d16), H0 = A0, A1 = A0, H1 = A0;
+  // Vectors in a slot: narrow A (and H), wide kQ parts.
+  const size_t slot_bytes = (kWide ? kQ : kQ / 2) * vec_bytes;
+  std::fill(state, state + StateInts(k, kQ, L32), 0);
+  if constexpr (kWide) std::fill(run, run + kQ * L32, 0);
+  auto A = hn::Zero(d16), H = A;
   const size_t groups = group[buckets];
   size_t c = 0;
   size_t g0 = 0;
   do {
     const size_t g1 = std::min(groups, g0 + kChunkGroups);
     if constexpr (kWide) {
-      PrefixWide<NV, kQ>(d16, perm, g0, g1, xt, pbuf, slot_bytes, run);
+      PrefixWide<kQ>(d16, perm, g0, g1, xt, pbuf, slot_bytes, run);
     } else {
-      PrefixNarrow<NV, kQ>(d16, perm, g0, g1, xt, pbuf, slot_bytes, A0, H0,
-                           A1, H1);
+      PrefixNarrow<kQ>(d16, perm, g0, g1, xt, pbuf, slot_bytes, A, H);
     }
     size_t c1 = c;
     while (c1 < buckets && size_t{group[c1 + 1]} <= g1) ++c1;
-    for (size_t v = 0; v < static_cast<size_t>(NV); ++v)
-      FoldBuckets<R, kQ, kWide>(d16, k, group, c, c1, g0,
-                                pbuf + v * per_v * vec_bytes, slot_bytes,
-                                state + v * state_ints);
+    FoldBuckets<R, kQ, kWide>(d16, k, group, c, c1, g0, pbuf, slot_bytes,
+                              state);
     c = c1;
     g0 = g1;
   } while (g0 < groups);
 }
 
-// Token (within its vector) of lane j of part i: narrow kQ j + i (words hold
+// Token (within its tile) of lane j of part i: narrow kQ j + i (words hold
 // interleaved tokens), wide i L32 + j.
 inline size_t PartToken(bool wide, size_t q, size_t L32, size_t i, size_t j) {
   return wide ? i * L32 + j : q * j + i;
 }
 
-// All tokens: x is token-major (tokens x K) int8. kQ = 4: T = 2 Lanes(d16)
-// tokens per vector (A/H words); kQ = 2: T = Lanes(d16) (zero-extended).
-template <int NV, int kQ, class D16>
+// All tokens: x is token-major (tokens x K) int8; tiles of T = kQ L32
+// tokens.
+template <int kQ, class D16>
 void GemmI8Padded(D16 d16, const PaddedIndex& px, const int8_t* HWY_RESTRICT x,
                   size_t tokens, int threads, const float* act_scale,
                   float w_scale, float* HWY_RESTRICT y) {
@@ -380,12 +338,11 @@ void GemmI8Padded(D16 d16, const PaddedIndex& px, const int8_t* HWY_RESTRICT x,
   const hn::Repartition<float, D16> df;
   const size_t K = px.cols, M = px.rows;
   const size_t L32 = hn::Lanes(d32);
-  const size_t T = kQ * L32;
-  const size_t W = NV * T;  // tokens per tile
-  const size_t tiles = (tokens + W - 1) / W;
-  const size_t tile_bytes = (K + 1) * W;
+  const size_t T = kQ * L32;  // tokens per tile
+  const size_t tiles = (tokens + T - 1) / T;
+  const size_t tile_bytes = (K + 1) * T;
   // Transposed, biased activations; column K of each tile stays zero.
-  AlignedBuffer<uint8_t> xt(tiles * tile_bytes + 64);
+  AlignedBuffer<uint8_t> xt(tiles * tile_bytes);
   constexpr size_t kColChunk = 256;
   const size_t col_chunks = (K + kColChunk - 1) / kColChunk;
   ParallelFor(tiles * col_chunks, threads, [&](size_t job) {
@@ -393,47 +350,49 @@ void GemmI8Padded(D16 d16, const PaddedIndex& px, const int8_t* HWY_RESTRICT x,
     const size_t j0 = (job % col_chunks) * kColChunk;
     const size_t j1 = std::min(K, j0 + kColChunk);
     uint8_t* dst = xt.data() + tile * tile_bytes;
-    for (size_t lane = 0; lane < W; ++lane) {
-      const size_t tok = tile * W + lane;
+    for (size_t lane = 0; lane < T; ++lane) {
+      const size_t tok = tile * T + lane;
       if (tok >= tokens) break;
       const int8_t* src = x + tok * K;
       for (size_t j = j0; j < j1; ++j)
-        dst[j * W + lane] = static_cast<uint8_t>(src[j] ^ 0x80);
+        dst[j * T + lane] = static_cast<uint8_t>(src[j] ^ 0x80);
     }
   });
-  // Position of each token of a tile in the part lane order (v T + i L32 +
-  // j), per path, and the per-position scales (1 past the last token).
-  std::vector<uint32_t> pos(2 * W);
+  // Position of each token of a tile in the part lane order (i L32 + j), per
+  // path, and the per-position scales (1 past the last token).
+  std::vector<uint32_t> pos(2 * T);
   for (int wide = 0; wide < 2; ++wide)
-    for (size_t p = 0; p < W; ++p) {
-      const size_t v = p / T, i = (p % T) / L32, j = p % L32;
-      pos[wide * W + v * T + PartToken(wide, kQ, L32, i, j)] =
+    for (size_t p = 0; p < T; ++p)
+      pos[wide * T + PartToken(wide, kQ, L32, p / L32, p % L32)] =
           static_cast<uint32_t>(p);
-    }
-  AlignedBuffer<float> scales(2 * tiles * W);
+  AlignedBuffer<float> scales(2 * tiles * T);
   for (size_t tile = 0; tile < tiles; ++tile)
     for (int wide = 0; wide < 2; ++wide)
-      for (size_t tl = 0; tl < W; ++tl) {
-        const size_t tok = tile * W + tl;
-        scales[(wide * tiles + tile) * W + pos[wide * W + tl]] =
+      for (size_t tl = 0; tl < T; ++tl) {
+        const size_t tok = tile * T + tl;
+        scales[(wide * tiles + tile) * T + pos[wide * T + tl]] =
             tok < tokens ? act_scale[tok] : 1.0f;
       }
   const int k = px.k;
   const size_t radix = px.form == rsr_index::CodeForm::kBase3 ? 3 : 2;
   const size_t align = (16 + k - 1) / k;
-  const size_t state_ints = StateInts(k, kQ, L32);
   // Rows are staged per batch of blocks (>= 128 rows) and written out per
   // token as contiguous runs: a direct y[tok * M + r] per lane touched one
   // cache line per token and row (30% of the time at N = 128).
   const size_t batch_blocks = (128 + k - 1) / k;
   const size_t batch_rows = batch_blocks * k;
   ParallelChunks(px.blocks, threads, align, [&](size_t b0, size_t b1) {
-    AlignedBuffer<uint8_t> pbuf((kChunkGroups + 1) * NV * kQ * 2 * L32 * 4);
-    AlignedBuffer<int32_t> state(NV * state_ints);
-    AlignedBuffer<int32_t> run(NV * kQ * L32);
-    AlignedBuffer<float> ybuf(batch_rows * W);
+    AlignedBuffer<uint8_t> pbuf((kChunkGroups + 1) * kQ * L32 * 4);
+    AlignedBuffer<int32_t> state(StateInts(k, kQ, L32));
+    AlignedBuffer<int32_t> run(kQ * L32);
+    AlignedBuffer<float> ybuf(batch_rows * T);
     std::vector<uint8_t> row_wide(batch_rows);
     const auto vw = hn::Set(df, w_scale);
+    const int32_t* rows = state.data() + (1 + static_cast<size_t>(k)) * kQ * L32;
+    // Tiles outside, blocks inside: one tile (K T bytes) stays in L2 while
+    // the index streams. Two-vector tiles (128 tokens on AVX-512) were no
+    // faster at K = 2560 and lost at K = 6912 and 8640, where the tile
+    // outgrows L2 (docs/design-notes.md).
     for (size_t tile = 0; tile < tiles; ++tile) {
       const uint8_t* xtile = xt.data() + tile * tile_bytes;
       for (size_t bb = b0; bb < b1; bb += batch_blocks) {
@@ -446,58 +405,50 @@ void GemmI8Padded(D16 d16, const PaddedIndex& px, const int8_t* HWY_RESTRICT x,
             const Idx* group = px.Groups<Idx>(b);
             if (radix == 3) {
               if (wide)
-                BlockTile<NV, kQ, 3, true>(d16, k, px.buckets, perm, group,
-                                           xtile, pbuf.data(), state.data(),
-                                           run.data());
+                BlockTile<kQ, 3, true>(d16, k, px.buckets, perm, group, xtile,
+                                       pbuf.data(), state.data(), run.data());
               else
-                BlockTile<NV, kQ, 3, false>(d16, k, px.buckets, perm, group,
-                                            xtile, pbuf.data(), state.data(),
-                                            run.data());
+                BlockTile<kQ, 3, false>(d16, k, px.buckets, perm, group, xtile,
+                                        pbuf.data(), state.data(), run.data());
             } else {
               if (wide)
-                BlockTile<NV, kQ, 2, true>(d16, k, px.buckets, perm, group,
-                                           xtile, pbuf.data(), state.data(),
-                                           run.data());
+                BlockTile<kQ, 2, true>(d16, k, px.buckets, perm, group, xtile,
+                                       pbuf.data(), state.data(), run.data());
               else
-                BlockTile<NV, kQ, 2, false>(d16, k, px.buckets, perm, group,
-                                            xtile, pbuf.data(), state.data(),
-                                            run.data());
+                BlockTile<kQ, 2, false>(d16, k, px.buckets, perm, group, xtile,
+                                        pbuf.data(), state.data(), run.data());
             }
           };
           if (px.wide)
             run_block(uint32_t{0});
           else
             run_block(uint16_t{0});
-          // Rows: D = biased sum - 128 row_sum, dequantized per lane.
-          const float* sc = scales.data() + ((wide ? tiles : 0) + tile) * W;
+          // Rows: D = biased sum - 128 row_sum, dequantized per lane exactly
+          // as DequantizeDot (convert, divide, multiply).
+          const float* sc = scales.data() + ((wide ? tiles : 0) + tile) * T;
           for (int t = 0; t < k; ++t) {
             const size_t r = b * k + t;
             if (r >= M) break;
             const size_t rl = r - bb * k;
             row_wide[rl] = wide;
             const auto bias = hn::Set(d32, -128 * px.row_sum[r]);
-            for (size_t v = 0; v < static_cast<size_t>(NV); ++v) {
-              const int32_t* rows =
-                  state.data() + v * state_ints +
-                  (1 + static_cast<size_t>(k) + t) * kQ * L32;
-              for (size_t i = 0; i < static_cast<size_t>(kQ); ++i) {
-                const size_t p = v * T + i * L32;
-                const auto dot = hn::Add(hn::Load(d32, rows + i * L32), bias);
-                hn::Store(hn::Mul(hn::Div(hn::ConvertTo(df, dot),
-                                          hn::Load(df, sc + p)),
-                                  vw),
-                          df, ybuf.data() + rl * W + p);
-              }
+            const int32_t* row = rows + static_cast<size_t>(t) * kQ * L32;
+            for (size_t p = 0; p < T; p += L32) {
+              const auto dot = hn::Add(hn::Load(d32, row + p), bias);
+              hn::Store(hn::Mul(hn::Div(hn::ConvertTo(df, dot),
+                                        hn::Load(df, sc + p)),
+                                vw),
+                        df, ybuf.data() + rl * T + p);
             }
           }
         }
         const size_t r0 = bb * k, r1 = std::min(M, be * k);
-        const size_t lanes = std::min(W, tokens - tile * W);
+        const size_t lanes = std::min(T, tokens - tile * T);
         for (size_t tl = 0; tl < lanes; ++tl) {
-          float* dst = y + (tile * W + tl) * M + r0;
-          const uint32_t pn = pos[tl], pw = pos[W + tl];
+          float* dst = y + (tile * T + tl) * M + r0;
+          const uint32_t pn = pos[tl], pw = pos[T + tl];
           for (size_t rl = 0; rl < r1 - r0; ++rl)
-            dst[rl] = ybuf[rl * W + (row_wide[rl] ? pw : pn)];
+            dst[rl] = ybuf[rl * T + (row_wide[rl] ? pw : pn)];
         }
       }
     }
@@ -506,25 +457,22 @@ void GemmI8Padded(D16 d16, const PaddedIndex& px, const int8_t* HWY_RESTRICT x,
 
 // Tile shape from the token count (L16 = 16-bit lanes of a full vector):
 // up to L16 tokens zero-extended in one vector (capped at 8 and 16 tokens for
-// small N), up to 2 L16 as A/H words in one vector, beyond that two vectors
-// of A/H words per tile.
+// small N), beyond that tiles of 2 L16 tokens as A/H words.
 inline void GemmI8Dispatch(const PaddedIndex& px, const int8_t* x,
                            size_t tokens, int threads, const float* act_scale,
                            float w_scale, float* y) {
   const hn::ScalableTag<uint16_t> d16;
   const size_t L16 = hn::Lanes(d16);
   if (tokens <= 8 && L16 > 8) {
-    GemmI8Padded<1, 2>(hn::CappedTag<uint16_t, 8>(), px, x, tokens, threads,
-                       act_scale, w_scale, y);
+    GemmI8Padded<2>(hn::CappedTag<uint16_t, 8>(), px, x, tokens, threads,
+                    act_scale, w_scale, y);
   } else if (tokens <= 16 && L16 > 16) {
-    GemmI8Padded<1, 2>(hn::CappedTag<uint16_t, 16>(), px, x, tokens, threads,
-                       act_scale, w_scale, y);
+    GemmI8Padded<2>(hn::CappedTag<uint16_t, 16>(), px, x, tokens, threads,
+                    act_scale, w_scale, y);
   } else if (tokens <= L16) {
-    GemmI8Padded<1, 2>(d16, px, x, tokens, threads, act_scale, w_scale, y);
-  } else if (tokens <= 2 * L16) {
-    GemmI8Padded<1, 4>(d16, px, x, tokens, threads, act_scale, w_scale, y);
+    GemmI8Padded<2>(d16, px, x, tokens, threads, act_scale, w_scale, y);
   } else {
-    GemmI8Padded<2, 4>(d16, px, x, tokens, threads, act_scale, w_scale, y);
+    GemmI8Padded<4>(d16, px, x, tokens, threads, act_scale, w_scale, y);
   }
 }
 

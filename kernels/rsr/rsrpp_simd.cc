@@ -32,12 +32,7 @@ void RsrGemvF32(const Index& ix, const float* x, int threads, float w_scale,
   GemvT(ix, x, threads, 1.0f, w_scale, y);
 }
 
-void RsrGemmI8(const Index& ix, const int8_t* q, size_t tokens, int threads,
-               const float* act_scale, float w_scale, float* y) {
-  GemmDispatch<int32_t>(ix, q, tokens, threads, act_scale, w_scale, y);
-}
-
-void RsrGemmI8Padded(const rsr_index::PaddedIndex& px, const int8_t* q,
+void RsrGemmI8(const rsr_index::PaddedIndex& px, const int8_t* q,
                      size_t tokens, int threads, const float* act_scale,
                      float w_scale, float* y) {
   gemm_i8::GemmI8Dispatch(px, q, tokens, threads, act_scale, w_scale, y);
@@ -55,7 +50,6 @@ HWY_AFTER_NAMESPACE();
 
 #if HWY_ONCE
 #include <algorithm>
-#include <cstdlib>
 #include <string>
 #include <utility>
 
@@ -67,7 +61,6 @@ namespace rsr {
 HWY_EXPORT(RsrGemvI8);
 HWY_EXPORT(RsrGemvF32);
 HWY_EXPORT(RsrGemmI8);
-HWY_EXPORT(RsrGemmI8Padded);
 HWY_EXPORT(RsrGemmF32);
 
 namespace {
@@ -94,23 +87,30 @@ class RsrppSimd final : public Kernel {
   size_t PrepareBytesBound(size_t rows, size_t cols) const override {
     size_t bound = 0;
     for (const CodeForm form : {CodeForm::kBase3, CodeForm::kBinary}) {
-      const int k = BlockHeight(cols, form == CodeForm::kBinary);
+      const bool binary = form == CodeForm::kBinary;
+      const int k = BlockHeight(cols, binary);
       if (k > rsr_index::MaxK(form)) continue;  // Prepare refuses it
-      const size_t buckets = rsr_index::NumBuckets(form, k);
-      const size_t build_scratch =
-          static_cast<size_t>(threads()) * (4 * cols + 8 * (buckets + 1));
-      bound = std::max(
-          bound, rsr_index::IndexBytes(rows, cols, k, form) +
-                     std::max(build_scratch, rsr_index::PaddedBytesBound(
-                                                 rows, cols, k, form)));
+      const int kg = GemmBlockHeight(cols, binary);
+      const auto build_scratch = [&](int kk) {
+        return static_cast<size_t>(threads()) *
+               (4 * cols + 8 * (rsr_index::NumBuckets(form, kk) + 1));
+      };
+      const size_t padded = rsr_index::PaddedBytesBound(rows, cols, kg, form);
+      // kg != k: a second index at kg, padded, then freed.
+      const size_t gemm =
+          kg == k ? padded
+                  : rsr_index::IndexBytes(rows, cols, kg, form) +
+                        std::max(build_scratch(kg), padded);
+      bound = std::max(bound, rsr_index::IndexBytes(rows, cols, k, form) +
+                                  std::max(build_scratch(k), gemm));
     }
     return bound + (64u << 10);
   }
 
  protected:
   // Payload: the index (rsr_index::Save); its code form says binary or
-  // ternary. The padded index the int8 Gemm runs on is derived from it
-  // (rsr_index::Pad) at Prepare and Load, so the file format is unchanged.
+  // ternary. The padded index the int8 Gemm runs on (at its own k) is derived
+  // at Prepare and Load (GemmIndex), so the file format is unchanged.
   bool Serializable() const override { return true; }
   void SaveImpl(ByteWriter& out) const override { rsr_index::Save(out, ix_); }
   void LoadImpl(ByteReader& in, size_t rows, size_t cols) override {
@@ -123,11 +123,33 @@ class RsrppSimd final : public Kernel {
                   "rsrpp-simd: base-3 index without a -1 weight "
                   "(binary matrices use the binary code)");
     ix_ = std::move(ix);
-    px_ = rsr_index::Pad(ix_, threads());
+    px_ = GemmIndex(nullptr);
   }
 
   int BlockHeight(size_t cols, bool binary) const {
     return options().k != 0 ? options().k : RsrppSimdDefaultK(cols, binary);
+  }
+  // The int8 GEMM's block height (its own rule, block_height.cc), unless the
+  // caller chose k.
+  int GemmBlockHeight(size_t cols, bool binary) const {
+    return options().k != 0 ? options().k : RsrppSimdGemmK(cols, binary);
+  }
+
+  // The padded index for the int8 GEMM, from ix_ when the GEMM k is the same,
+  // else from a second index at the GEMM k built from w (Prepare) or from
+  // the matrix ix_ encodes (Load).
+  rsr_index::PaddedIndex GemmIndex(const TernaryMatrix* w) const {
+    const bool binary = ix_.form == CodeForm::kBinary;
+    const int kg = GemmBlockHeight(ix_.cols, binary);
+    if (kg == ix_.k) return rsr_index::Pad(ix_, threads());
+    TernaryMatrix decoded;
+    if (w == nullptr) {
+      decoded = rsr_index::Decode(ix_);
+      w = &decoded;
+    }
+    const rsr_index::Index gemm_ix =
+        rsr_index::Build(*w, kg, ix_.form, +1, threads());
+    return rsr_index::Pad(gemm_ix, threads());
   }
 
   void PrepareImpl(const TernaryMatrix& w) override {
@@ -135,7 +157,7 @@ class RsrppSimd final : public Kernel {
     const int k = BlockHeight(w.cols(), binary);
     ix_ = rsr_index::Build(w, k, binary ? CodeForm::kBinary : CodeForm::kBase3,
                            +1, threads());
-    px_ = rsr_index::Pad(ix_, threads());
+    px_ = GemmIndex(&w);
   }
 
   void GemvI8(const QuantizedActivations& xq, float* y) const override {
@@ -143,14 +165,9 @@ class RsrppSimd final : public Kernel {
     (ix_, xq.q.data(), threads(), xq.scale[0], weight_scale(), y);
   }
   void GemmI8(const QuantizedActivations& xq, float* y) const override {
-    if (std::getenv("RSR_OLD_GEMM"))
-      HWY_DYNAMIC_DISPATCH(RsrGemmI8)
-      (ix_, xq.q.data(), xq.tokens, threads(), xq.scale.data(), weight_scale(),
-       y);
-    else
-      HWY_DYNAMIC_DISPATCH(RsrGemmI8Padded)
-      (px_, xq.q.data(), xq.tokens, threads(), xq.scale.data(), weight_scale(),
-       y);
+    HWY_DYNAMIC_DISPATCH(RsrGemmI8)
+    (px_, xq.q.data(), xq.tokens, threads(), xq.scale.data(), weight_scale(),
+     y);
   }
   void GemvF32(const float* x, float* y) const override {
     HWY_DYNAMIC_DISPATCH(RsrGemvF32)(ix_, x, threads(), weight_scale(), y);
