@@ -79,7 +79,7 @@ HWY_INLINE void FoldLevel(size_t digit, V s0, V s1, V s2, V s3, V& a0, V& a1,
   }
 }
 
-// Fold state of one token vector (int32): prev (the prefix at the last
+// Fold state of one tile (int32): prev (the prefix at the last
 // bucket end, kQ vector slots), then per level 0..k-1 kQ accumulator parts,
 // then per row 0..k-1 kQ row parts.
 inline size_t StateInts(int k, int q, size_t L32) {
@@ -92,7 +92,8 @@ HWY_INLINE void LoadParts(D32 d32, const int32_t* HWY_RESTRICT p,
                           hn::Vec<D32>& v3) {
   const size_t L = hn::Lanes(d32);
   v0 = hn::Load(d32, p), v1 = hn::Load(d32, p + L);
-  if constexpr (kQ == 4) v2 = hn::Load(d32, p + 2 * L), v3 = hn::Load(d32, p + 3 * L);
+  if constexpr (kQ == 4)
+    v2 = hn::Load(d32, p + 2 * L), v3 = hn::Load(d32, p + 3 * L);
 }
 template <int kQ, class D32>
 HWY_INLINE void StoreParts(D32 d32, hn::Vec<D32> v0, hn::Vec<D32> v1,
@@ -100,7 +101,8 @@ HWY_INLINE void StoreParts(D32 d32, hn::Vec<D32> v0, hn::Vec<D32> v1,
                            int32_t* HWY_RESTRICT p) {
   const size_t L = hn::Lanes(d32);
   hn::Store(v0, d32, p), hn::Store(v1, d32, p + L);
-  if constexpr (kQ == 4) hn::Store(v2, d32, p + 2 * L), hn::Store(v3, d32, p + 3 * L);
+  if constexpr (kQ == 4)
+    hn::Store(v2, d32, p + 2 * L), hn::Store(v3, d32, p + 3 * L);
 }
 
 // Levels >= 2 (rows k-3 .. 0): the carried sum t of one complete radix^2
@@ -127,7 +129,7 @@ HWY_INLINE void CarryHigh(D32 d32, int k, size_t h, int32_t* HWY_RESTRICT acc,
   }
 }
 
-// Phase 2 for buckets [c0, c1) of one token vector: the prefix at bucket c's
+// Phase 2 for buckets [c0, c1) of one tile: the prefix at bucket c's
 // end is in slot group[c + 1] - g0 of pbuf. kWide: int32 prefix parts; else
 // 16-bit words (A, H for kQ = 4; A for kQ = 2).
 template <size_t R, int kQ, bool kWide, class D16, class Idx>
@@ -141,8 +143,8 @@ HWY_INLINE void FoldBuckets(D16 d16, int k, const Idx* HWY_RESTRICT group,
   const size_t part = kQ * L;
   int32_t* acc = state + part;
   int32_t* row = acc + static_cast<size_t>(k) * part;
-  int32_t* a0p = acc;         // level 0
-  int32_t* a1p = acc + part;  // level 1 (k >= 2)
+  int32_t* a0p = acc;                                      // level 0
+  int32_t* a1p = acc + part;                               // level 1 (k >= 2)
   int32_t* r0p = row + static_cast<size_t>(k - 1) * part;  // row k-1
   int32_t* r1p = k >= 2 ? row + static_cast<size_t>(k - 2) * part : r0p;
   auto p0 = hn::Zero(d32), p1 = p0, p2 = p0, p3 = p0;
@@ -210,8 +212,8 @@ HWY_INLINE void FoldBuckets(D16 d16, int k, const Idx* HWY_RESTRICT group,
 
 // Stores the running words into one prefix slot (A, then H for kQ = 4).
 template <int kQ, class D16>
-HWY_INLINE void StoreNarrow(D16 d16, uint8_t* HWY_RESTRICT slot,
-                            hn::Vec<D16> A, hn::Vec<D16> H) {
+HWY_INLINE void StoreNarrow(D16 d16, uint8_t* HWY_RESTRICT slot, hn::Vec<D16> A,
+                            hn::Vec<D16> H) {
   uint16_t* s = reinterpret_cast<uint16_t*>(slot);
   hn::Store(A, d16, s);
   if constexpr (kQ == 4) hn::Store(H, d16, s + hn::Lanes(d16));
@@ -247,10 +249,9 @@ HWY_INLINE void PrefixNarrow(D16 d16, const Idx* HWY_RESTRICT perm, size_t g0,
     const auto x3 = LoadWords<kQ>(d16, xt + size_t{q[3]} * T);
     A = hn::Add(A, hn::Add(hn::Add(x0, x1), hn::Add(x2, x3)));
     if constexpr (kQ == 4)
-      H = hn::Add(H, hn::Add(hn::Add(hn::ShiftRight<8>(x0),
-                                     hn::ShiftRight<8>(x1)),
-                             hn::Add(hn::ShiftRight<8>(x2),
-                                     hn::ShiftRight<8>(x3))));
+      H = hn::Add(
+          H, hn::Add(hn::Add(hn::ShiftRight<8>(x0), hn::ShiftRight<8>(x1)),
+                     hn::Add(hn::ShiftRight<8>(x2), hn::ShiftRight<8>(x3))));
     StoreNarrow<kQ>(d16, slot, A, H);
   }
 }
@@ -388,7 +389,8 @@ void GemmI8Padded(D16 d16, const PaddedIndex& px, const int8_t* HWY_RESTRICT x,
     AlignedBuffer<float> ybuf(batch_rows * T);
     std::vector<uint8_t> row_wide(batch_rows);
     const auto vw = hn::Set(df, w_scale);
-    const int32_t* rows = state.data() + (1 + static_cast<size_t>(k)) * kQ * L32;
+    const int32_t* rows =
+        state.data() + (1 + static_cast<size_t>(k)) * kQ * L32;
     // Tiles outside, blocks inside: one tile (K T bytes) stays in L2 while
     // the index streams. Two-vector tiles (128 tokens on AVX-512) were no
     // faster at K = 2560 and lost at K = 6912 and 8640, where the tile
@@ -435,10 +437,10 @@ void GemmI8Padded(D16 d16, const PaddedIndex& px, const int8_t* HWY_RESTRICT x,
             const int32_t* row = rows + static_cast<size_t>(t) * kQ * L32;
             for (size_t p = 0; p < T; p += L32) {
               const auto dot = hn::Add(hn::Load(d32, row + p), bias);
-              hn::Store(hn::Mul(hn::Div(hn::ConvertTo(df, dot),
-                                        hn::Load(df, sc + p)),
-                                vw),
-                        df, ybuf.data() + rl * T + p);
+              hn::Store(
+                  hn::Mul(hn::Div(hn::ConvertTo(df, dot), hn::Load(df, sc + p)),
+                          vw),
+                  df, ybuf.data() + rl * T + p);
             }
           }
         }

@@ -51,13 +51,13 @@ struct PaddedIndex {
   bool wide = false;
   AlignedBuffer<uint16_t> perm16, group16;
   AlignedBuffer<uint32_t> perm32, group32;
-  AlignedBuffer<uint64_t> start;  // blocks + 1
-  AlignedBuffer<uint8_t> narrow;  // blocks
-  AlignedBuffer<int32_t> row_sum; // rows
+  AlignedBuffer<uint64_t> start;   // blocks + 1
+  AlignedBuffer<uint8_t> narrow;   // blocks
+  AlignedBuffer<int32_t> row_sum;  // rows
 
   size_t Bytes() const {
-    return perm16.bytes() + group16.bytes() + perm32.bytes() +
-           group32.bytes() + start.bytes() + narrow.bytes() + row_sum.bytes();
+    return perm16.bytes() + group16.bytes() + perm32.bytes() + group32.bytes() +
+           start.bytes() + narrow.bytes() + row_sum.bytes();
   }
   template <class Idx>
   const Idx* Perm(size_t b) const;
