@@ -95,6 +95,12 @@ inline bool NeedsWideIndex(size_t cols) { return cols > 65535; }
 Index Build(const TernaryMatrix& w, int k, CodeForm form, int plane_value,
             int threads);
 
+// The index of the same matrix at block height k, from an index built on
+// plane +1 (kBase3, or kBinary of a {0, 1} matrix): rows are decoded from
+// `index` block by block (K bytes per thread), W itself is not needed.
+// Equal to Build(W, k, index.form, +1, threads).
+Index Rebuild(const Index& index, int k, int threads);
+
 // Bytes() of the index Build makes for an M x K matrix.
 size_t IndexBytes(size_t rows, size_t cols, int k, CodeForm form);
 
@@ -128,10 +134,6 @@ bool HasMinusOne(const Index& index);
 // Reconstructs what the index encodes, for tests: the code of column j in
 // block b (the bucket holding j).
 std::vector<uint32_t> ColumnCodes(const Index& index, size_t block);
-// The matrix an index encodes (weight scale 1): kBase3 gives the ternary
-// values; kBinary gives 1 where the plane's bit is set (the binary matrix
-// itself for an index built on plane +1 of a {0, 1} matrix).
-TernaryMatrix Decode(const Index& index);
 // Digit of row t (0 = first row of the block) in code c: a bit for kBinary,
 // a trit 0..2 for kBase3.
 int CodeDigit(CodeForm form, int k, uint32_t code, int t);

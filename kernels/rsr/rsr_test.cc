@@ -247,6 +247,30 @@ TEST(RsrKernels, PreparedBytesExact) {
               1e-12);
 }
 
+// Rebuild (the GEMM index at another k, from a loaded index) equals Build
+// from the matrix, entry for entry.
+TEST(RsrIndex, RebuildMatchesBuild) {
+  for (bool binary : {false, true})
+    for (int k : {1, 3, 5})
+      for (int k2 : {1, 2, 4, 6}) {
+        const size_t m = 13, kk = 301;
+        const TernaryMatrix w = binary ? RandomBinary(m, kk, 40 + k)
+                                       : RandomTernary(m, kk, 40 + k);
+        const CodeForm form = binary ? CodeForm::kBinary : CodeForm::kBase3;
+        const auto ix = rsr_index::Build(w, k, form, +1, 2);
+        const auto want = rsr_index::Build(w, k2, form, +1, 1);
+        const auto got = rsr_index::Rebuild(ix, k2, 2);
+        ASSERT_EQ(got.k, k2);
+        ASSERT_EQ(got.blocks, want.blocks);
+        ASSERT_EQ(got.perm16.size(), want.perm16.size());
+        ASSERT_EQ(got.off16.size(), want.off16.size());
+        for (size_t i = 0; i < want.perm16.size(); ++i)
+          ASSERT_EQ(got.perm16[i], want.perm16[i]) << "binary " << binary;
+        for (size_t i = 0; i < want.off16.size(); ++i)
+          ASSERT_EQ(got.off16[i], want.off16[i]) << "binary " << binary;
+      }
+}
+
 // The padded index against the index it derives from: each bucket's columns
 // in order, then fewer than 4 entries K; group starts; the int16 flag; row
 // sums; Bytes() against the bound.

@@ -136,19 +136,15 @@ class RsrppSimd final : public Kernel {
   }
 
   // The padded index for the int8 GEMM, from ix_ when the GEMM k is the same,
-  // else from a second index at the GEMM k built from w (Prepare) or from
-  // the matrix ix_ encodes (Load).
+  // else from a second index at the GEMM k, built from w (Prepare) or
+  // rebuilt from ix_ (Load), then freed.
   rsr_index::PaddedIndex GemmIndex(const TernaryMatrix* w) const {
     const bool binary = ix_.form == CodeForm::kBinary;
     const int kg = GemmBlockHeight(ix_.cols, binary);
     if (kg == ix_.k) return rsr_index::Pad(ix_, threads());
-    TernaryMatrix decoded;
-    if (w == nullptr) {
-      decoded = rsr_index::Decode(ix_);
-      w = &decoded;
-    }
     const rsr_index::Index gemm_ix =
-        rsr_index::Build(*w, kg, ix_.form, +1, threads());
+        w != nullptr ? rsr_index::Build(*w, kg, ix_.form, +1, threads())
+                     : rsr_index::Rebuild(ix_, kg, threads());
     return rsr_index::Pad(gemm_ix, threads());
   }
 
