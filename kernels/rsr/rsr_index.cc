@@ -52,17 +52,18 @@ int CodeDigit(CodeForm form, int k, uint32_t code, int t) {
 
 namespace {
 
-// row(r, buf) returns row r's K values (a pointer into the matrix, or buf
-// filled with them; buf holds K values).
+// row(r, buf) returns row r's K values: a pointer into the matrix, or buf
+// filled with them (buf holds buf_size values per thread; Build needs none,
+// so its memory bound stays as it was).
 template <class Idx, class RowFn>
 void BuildBlocks(size_t M, size_t K, int k, CodeForm form, int plane_value,
                  size_t buckets, Idx* perm_all, Idx* off_all, int threads,
-                 const RowFn& row) {
+                 size_t buf_size, const RowFn& row) {
   const size_t blocks = (M + k - 1) / k;
   ParallelChunks(blocks, threads, 1, [&](size_t b0, size_t b1) {
     std::vector<uint32_t> code(K);
     std::vector<size_t> count(buckets + 1);
-    std::vector<int8_t> buf(K);
+    std::vector<int8_t> buf(buf_size);
     for (size_t b = b0; b < b1; ++b) {
       std::fill(code.begin(), code.end(), 0u);
       for (int t = 0; t < k; ++t) {
@@ -97,7 +98,8 @@ void BuildBlocks(size_t M, size_t K, int k, CodeForm form, int plane_value,
 
 template <class RowFn>
 Index BuildFromRows(size_t rows, size_t cols, int k, CodeForm form,
-                    int plane_value, int threads, const RowFn& row) {
+                    int plane_value, int threads, size_t buf_size,
+                    const RowFn& row) {
   Index ix;
   ix.buckets = NumBuckets(form, k);  // validates k
   ix.rows = rows;
@@ -112,12 +114,14 @@ Index BuildFromRows(size_t rows, size_t cols, int k, CodeForm form,
     ix.perm32.Resize(n_perm);
     ix.off32.Resize(n_off);
     BuildBlocks<uint32_t>(rows, cols, k, form, plane_value, ix.buckets,
-                          ix.perm32.data(), ix.off32.data(), threads, row);
+                          ix.perm32.data(), ix.off32.data(), threads, buf_size,
+                          row);
   } else {
     ix.perm16.Resize(n_perm);
     ix.off16.Resize(n_off);
     BuildBlocks<uint16_t>(rows, cols, k, form, plane_value, ix.buckets,
-                          ix.perm16.data(), ix.off16.data(), threads, row);
+                          ix.perm16.data(), ix.off16.data(), threads, buf_size,
+                          row);
   }
   return ix;
 }
@@ -132,7 +136,7 @@ size_t IndexBytes(size_t rows, size_t cols, int k, CodeForm form) {
 
 Index Build(const TernaryMatrix& w, int k, CodeForm form, int plane_value,
             int threads) {
-  return BuildFromRows(w.rows(), w.cols(), k, form, plane_value, threads,
+  return BuildFromRows(w.rows(), w.cols(), k, form, plane_value, threads, 0,
                        [&](size_t r, int8_t*) { return w.row(r); });
 }
 
@@ -142,7 +146,8 @@ Index Rebuild(const Index& ix, int k, int threads) {
   // Row r: the digit of its row in each bucket's code, for the bucket's
   // columns (a kBinary index built on plane +1 decodes to {0, 1}).
   return BuildFromRows(
-      ix.rows, ix.cols, k, ix.form, +1, threads, [&](size_t r, int8_t* buf) {
+      ix.rows, ix.cols, k, ix.form, +1, threads, ix.cols,
+      [&](size_t r, int8_t* buf) {
         const size_t b = r / ix.k;
         size_t div = 1;
         for (int i = static_cast<int>(r % ix.k) + 1; i < ix.k; ++i)
