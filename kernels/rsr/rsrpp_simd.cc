@@ -81,6 +81,12 @@ class RsrppSimd final : public Kernel {
     return c;
   }
   size_t PreparedBytes() const override { return ix_.Bytes() + px_.Bytes(); }
+  // GEMV and the float GEMM run on the index, the int8 GEMM (N >= 2) on the
+  // padded index at its own k.
+  int BlockK(size_t tokens) const override {
+    return tokens >= 2 && activations() == ActivationType::kInt8 ? px_.k
+                                                                  : ix_.k;
+  }
   // The larger of the ternary (base-3) and binary case: the index, then the
   // larger of Build's per-thread codes and counts (freed when Build returns)
   // and the padded index Pad derives from it.
