@@ -1,0 +1,316 @@
+// tq5: the per-target SIMD body (compiled once per Highway target by tq5.cc
+// through foreach_target.h): TQ5 (5 trits per byte, 1.6 bits/weight) x int8
+// activations, exact int32. Format: tq5_format.h; driver and kernel class:
+// tq5.cc.
+//
+// Activations. Trit i of byte j of a block multiplies column 64 i + j of the
+// block, so for a vector of C <= 64 bytes starting at byte j0 of block b the
+// five digit vectors meet x[320 b + 64 i + j0, + C): the activations stay in
+// their natural order. The driver only copies each token's q into a buffer
+// zero-padded to whole blocks (padding codes are 1 and meet q = 0).
+//
+// AVX3_DL (VBMI + VNNI), per 64-byte block of a row (320 weights):
+//   f  = 256-entry lookup of t0..t3 as 2-bit fields (tq5_format.h):
+//        two vpermt2b over the 128-entry halves, blended on the byte's top
+//        bit (vpmovb2m + vpblendmb);
+//   t4 = vpermb of the byte (t4 depends on its low 6 bits only);
+//   4 ANDs keep each field in place (q_i = 4^i t_i for i < 4), and 5
+//   vpdpbusd multiply them with the 5 activation vectors into per-field
+//   accumulators, scaled back by exact arithmetic shifts at the end (the
+//   i2s trick: no shifts in the loop).
+// Other targets (SSE4, AVX2, AVX3, NEON, SVE, ...): each row is decoded to
+// one code byte per column by table (scalar), then a portable Highway u8 x
+// s8 dot runs over it for every token. Exact, but 10-20x slower than the
+// AVX3_DL path; docs/design-notes.md (tq5).
+
+#if defined(RSR_BASELINES_TQ5_TQ5_INL_H_) == defined(HWY_TARGET_TOGGLE)
+#ifdef RSR_BASELINES_TQ5_TQ5_INL_H_
+#undef RSR_BASELINES_TQ5_TQ5_INL_H_
+#else
+#define RSR_BASELINES_TQ5_TQ5_INL_H_
+#endif
+
+#include <algorithm>
+#include <cstring>
+
+#include "baselines/tq5/tq5_format.h"
+#include "hwy/highway.h"
+#include "kernels/core/prefetch.h"
+#include "rsr/quant.h"
+
+// Highway 1.0.3's AVX3_DL attribute lacks avx512vnni (docs/toolchain.md); every
+// function on the vpdpbusd path carries it explicitly. The full target string
+// is repeated because clang lets an explicit target attribute replace the one
+// HWY_BEFORE_NAMESPACE pushes (g++ merges them).
+#undef RSR_TQ5_ATTR
+#if HWY_TARGET == HWY_AVX3_DL
+#define RSR_TQ5_ATTR __attribute__((target(HWY_TARGET_STR ",avx512vnni")))
+#else
+#define RSR_TQ5_ATTR
+#endif
+
+HWY_BEFORE_NAMESPACE();
+namespace rsr {
+namespace tq5 {
+namespace HWY_NAMESPACE {
+namespace hn = hwy::HWY_NAMESPACE;
+
+#if HWY_TARGET == HWY_AVX3_DL
+
+using DU8 = hn::ScalableTag<uint8_t>;
+using DI8 = hn::ScalableTag<int8_t>;
+using DI32 = hn::ScalableTag<int32_t>;
+using VU8 = hn::Vec<DU8>;
+static_assert(HWY_LANES(uint8_t) == kBlockBytes, "one block per vector");
+
+// The decode tables in registers: fields[0..255] in four vectors, trit4.
+struct Decoder {
+  HWY_INLINE Decoder()
+      : f0(hn::LoadU(DU8(), kTables.fields.data())),
+        f1(hn::LoadU(DU8(), kTables.fields.data() + 64)),
+        f2(hn::LoadU(DU8(), kTables.fields.data() + 128)),
+        f3(hn::LoadU(DU8(), kTables.fields.data() + 192)),
+        t4(hn::LoadU(DU8(), kTables.trit4.data())) {}
+  VU8 f0, f1, f2, f3, t4;
+};
+
+// The 5 code vectors of one block, fields in place: q_i = 4^i t_i (i < 4),
+// q4 = t4.
+struct Codes {
+  VU8 q0, q1, q2, q3, q4;
+};
+
+HWY_INLINE Codes Unpack(const Decoder& d, VU8 v) {
+  const DU8 du8;
+  const DI8 di8;
+  // Bytes >= 128 take the upper half of the 256-entry table. Measured
+  // against the masked-merge form (two vpermi2b under k and ~k, no blend):
+  // 1.50 vs 1.32 ns per block (docs/design-notes.md, tq5).
+  const auto upper = hn::Lt(hn::BitCast(di8, v), hn::Zero(di8));
+  const VU8 lo{_mm512_permutex2var_epi8(d.f0.raw, v.raw, d.f1.raw)};
+  const VU8 hi{_mm512_permutex2var_epi8(d.f2.raw, v.raw, d.f3.raw)};
+  const VU8 f = hn::IfThenElse(hn::RebindMask(du8, upper), hi, lo);
+  return {hn::And(f, hn::Set(du8, 0x03)), hn::And(f, hn::Set(du8, 0x0C)),
+          hn::And(f, hn::Set(du8, 0x30)), hn::And(f, hn::Set(du8, 0xC0)),
+          VU8{_mm512_permutexvar_epi8(v.raw, d.t4.raw)}};
+}
+
+// Per-field int32 accumulators; t0 and t4 share a0 (both scale 1). Range: a
+// lane of a3 gains 4 products <= 128 * 128 per block, so |lane| <= 2^16
+// ceil(K / 320) < 2^28 for K <= 2^20.
+struct Acc {
+  // User-provided (not implicit) so that it carries the target attribute.
+  HWY_INLINE Acc()
+      : a0(hn::Zero(DI32())),
+        a1(hn::Zero(DI32())),
+        a2(hn::Zero(DI32())),
+        a3(hn::Zero(DI32())) {}
+  hn::Vec<DI32> a0, a1, a2, a3;
+};
+
+RSR_TQ5_ATTR HWY_INLINE hn::Vec<DI32> Dot(hn::Vec<DI32> acc, VU8 c,
+                                           const int8_t* x) {
+  const auto xv = hn::LoadU(DI8(), x);
+  return hn::Vec<DI32>{_mm512_dpbusd_epi32(acc.raw, c.raw, xv.raw)};
+}
+
+// x points at the block's 320 activations.
+RSR_TQ5_ATTR HWY_INLINE void Mac(Acc& acc, const Codes& c, const int8_t* x) {
+  acc.a0 = Dot(acc.a0, c.q0, x);
+  acc.a1 = Dot(acc.a1, c.q1, x + 64);
+  acc.a2 = Dot(acc.a2, c.q2, x + 128);
+  acc.a3 = Dot(acc.a3, c.q3, x + 192);
+  acc.a0 = Dot(acc.a0, c.q4, x + 256);
+}
+
+HWY_INLINE int32_t Reduce(const Acc& acc) {
+  const DI32 d32;
+  const auto sum =
+      hn::Add(hn::Add(acc.a0, hn::ShiftRight<2>(acc.a1)),
+              hn::Add(hn::ShiftRight<4>(acc.a2), hn::ShiftRight<6>(acc.a3)));
+  return hn::GetLane(hn::SumOfLanes(d32, sum));
+}
+
+// raw[i][j] = sum over the row of codes(rows[i]) * toks[j]; next[i] (the
+// same row of the next tile) is prefetched into L2 alongside rows[i]: rows
+// of K = 16384 .. 32768 are 1.6 .. 3.2 pages and the hardware prefetchers
+// stop at page boundaries (kernels/core/prefetch.h).
+template <size_t R, size_t T>
+RSR_TQ5_ATTR HWY_INLINE void TileDots(const uint8_t* const* rows,
+                                      const uint8_t* const* next,
+                                      const int8_t* const* toks,
+                                      size_t nblocks, int32_t raw[R][T]) {
+  const DU8 du8;
+  const Decoder dec;
+  Acc acc[R][T];  // zeroed
+  for (size_t b = 0; b < nblocks; ++b) {
+    for (size_t i = 0; i < R; ++i) {
+      PrefetchL2(next[i] + b * kBlockBytes);
+      const Codes codes =
+          Unpack(dec, hn::Load(du8, rows[i] + b * kBlockBytes));
+      for (size_t j = 0; j < T; ++j)
+        Mac(acc[i][j], codes, toks[j] + b * kBlockCodes);
+    }
+  }
+  for (size_t i = 0; i < R; ++i)
+    for (size_t j = 0; j < T; ++j) raw[i][j] = Reduce(acc[i][j]);
+}
+
+// Rows [r0, r1) x all tokens in R x T tiles; a partial tile repeats its
+// last row / token and discards the copies. Loop order as in i2s: a block of
+// rows (about 128 KiB of weights, stays in L2) x token tiles x rows in the
+// block, so a token tile's activations are reused from L1/L2.
+template <size_t R, size_t T>
+RSR_TQ5_ATTR HWY_INLINE void TiledRows(const uint8_t* w, size_t row_bytes,
+                                       size_t M, const int8_t* xs,
+                                       size_t xstride, size_t tokens,
+                                       const int32_t* sums,
+                                       const float* act_scales, float w_scale,
+                                       float* y, size_t r0, size_t r1) {
+  const size_t nblocks = row_bytes / kBlockBytes;
+  const size_t block_rows =
+      tokens <= T
+          ? r1 - r0
+          : std::max<size_t>(R, (size_t{128} << 10) / row_bytes / R * R);
+  for (size_t rb = r0; rb < r1; rb += block_rows) {
+    const size_t rb_end = std::min(r1, rb + block_rows);
+    for (size_t t = 0; t < tokens; t += T) {
+      const size_t nt = std::min(T, tokens - t);
+      const int8_t* toks[T];
+      for (size_t j = 0; j < T; ++j)
+        toks[j] = xs + (t + std::min(j, nt - 1)) * xstride;
+      for (size_t r = rb; r < rb_end; r += R) {
+        const size_t nr = std::min(R, rb_end - r);
+        const uint8_t* rows[R];
+        for (size_t i = 0; i < R; ++i)
+          rows[i] = w + (r + std::min(i, nr - 1)) * row_bytes;
+        const uint8_t* next[R];  // the next tile's rows (clamped to r1)
+        for (size_t i = 0; i < R; ++i)
+          next[i] = w + std::min(r + R + i, r1 - 1) * row_bytes;
+        int32_t raw[R][T];
+        TileDots<R, T>(rows, next, toks, nblocks, raw);
+        for (size_t i = 0; i < nr; ++i)
+          for (size_t j = 0; j < nt; ++j)
+            y[(t + j) * M + r + i] = DequantizeDot(raw[i][j] - sums[t + j],
+                                                   act_scales[t + j], w_scale);
+      }
+    }
+  }
+}
+
+// GEMM: 1 row x 4 tokens (16 accumulators + 5 codes + 5 tables in the 32
+// registers); GEMV: kGemvRows rows x 1 token.
+constexpr size_t kGemmRows = 1, kGemmTokens = 4, kGemvRows = 2;
+
+// Bytes of per-thread scratch GemmRows / GemvRows need (none here).
+size_t RowScratchBytes(size_t /*row_bytes*/) { return 0; }
+
+RSR_TQ5_ATTR void GemmRows(const uint8_t* HWY_RESTRICT w, size_t row_bytes,
+                           size_t M, const int8_t* HWY_RESTRICT xs,
+                           size_t xstride, size_t tokens, const int32_t* sums,
+                           const float* act_scales, float w_scale,
+                           float* HWY_RESTRICT y, size_t r0, size_t r1,
+                           uint8_t* /*scratch*/) {
+  TiledRows<kGemmRows, kGemmTokens>(w, row_bytes, M, xs, xstride, tokens, sums,
+                                    act_scales, w_scale, y, r0, r1);
+}
+
+RSR_TQ5_ATTR void GemvRows(const uint8_t* HWY_RESTRICT w, size_t row_bytes,
+                           const int8_t* HWY_RESTRICT xs, int32_t sum,
+                           float act_scale, float w_scale,
+                           float* HWY_RESTRICT y, size_t r0, size_t r1,
+                           uint8_t* /*scratch*/) {
+  TiledRows<kGemvRows, 1>(w, row_bytes, /*M=*/0, xs, /*xstride=*/0, 1, &sum,
+                          &act_scale, w_scale, y, r0, r1);
+}
+
+#else  // !HWY_AVX3_DL
+
+// Row r decoded to one code (0..2) per column, nblocks * 320 bytes.
+inline void DecodeRow(const uint8_t* row, size_t nblocks, uint8_t* codes) {
+  for (size_t b = 0; b < nblocks; ++b) {
+    const uint8_t* in = row + b * kBlockBytes;
+    uint8_t* out = codes + b * kBlockCodes;
+    for (size_t j = 0; j < kBlockBytes; ++j) {
+      const uint8_t f = kTables.fields[in[j]];
+      out[j] = f & 3;
+      out[j + 64] = (f >> 2) & 3;
+      out[j + 128] = (f >> 4) & 3;
+      out[j + 192] = f >> 6;
+      out[j + 256] = kTables.trit4[in[j] & 63];
+    }
+  }
+}
+
+// raw = sum_k codes[k] * x[k] over n = nblocks * 320 bytes.
+inline int32_t DotCodes(const uint8_t* HWY_RESTRICT codes,
+                        const int8_t* HWY_RESTRICT x, size_t n) {
+#if HWY_TARGET == HWY_SCALAR
+  int32_t raw = 0;
+  for (size_t k = 0; k < n; ++k) raw += codes[k] * x[k];
+  return raw;
+#else
+  // Capped at 64 bytes: 64 divides 320, so n is a multiple of the lanes.
+  const hn::CappedTag<uint8_t, 64> du8;
+  const hn::Repartition<int8_t, decltype(du8)> di8;
+  const hn::Repartition<int16_t, decltype(du8)> d16;
+  const hn::Repartition<int32_t, decltype(du8)> d32;
+  const size_t C = hn::Lanes(du8);
+  const auto ones = hn::Set(d16, 1);
+  auto acc0 = hn::Zero(d32), acc1 = hn::Zero(d32);
+  for (size_t k = 0; k < n; k += C) {
+    // u8 codes (<= 2) times s8 activations, adjacent pairs summed in int16
+    // (|pair| <= 512), then widened to int32 every vector.
+    const auto c16 = hn::BitCast(d16, hn::LoadU(du8, codes + k));
+    const auto x16 = hn::BitCast(d16, hn::LoadU(di8, x + k));
+    const auto c_even = hn::And(c16, hn::Set(d16, 0xFF));
+    const auto c_odd = hn::ShiftRight<8>(c16);  // codes < 128: no sign bits
+    const auto x_even = hn::ShiftRight<8>(hn::ShiftLeft<8>(x16));
+    const auto x_odd = hn::ShiftRight<8>(x16);
+    const auto p = hn::Add(hn::Mul(c_even, x_even), hn::Mul(c_odd, x_odd));
+    acc0 = hn::ReorderWidenMulAccumulate(d32, p, ones, acc0, acc1);
+  }
+  return hn::GetLane(hn::SumOfLanes(d32, hn::Add(acc0, acc1)));
+#endif
+}
+
+// One decoded row: a code byte per column.
+size_t RowScratchBytes(size_t row_bytes) {
+  return row_bytes / kBlockBytes * kBlockCodes;
+}
+
+// scratch: RowScratchBytes(row_bytes) bytes, 64-byte aligned, this thread's.
+void GemmRows(const uint8_t* HWY_RESTRICT w, size_t row_bytes, size_t M,
+              const int8_t* HWY_RESTRICT xs, size_t xstride, size_t tokens,
+              const int32_t* sums, const float* act_scales, float w_scale,
+              float* HWY_RESTRICT y, size_t r0, size_t r1,
+              uint8_t* HWY_RESTRICT scratch) {
+  const size_t nblocks = row_bytes / kBlockBytes;
+  const size_t n = nblocks * kBlockCodes;
+  for (size_t r = r0; r < r1; ++r) {
+    DecodeRow(w + r * row_bytes, nblocks, scratch);
+    for (size_t t = 0; t < tokens; ++t) {
+      const int32_t raw = DotCodes(scratch, xs + t * xstride, n);
+      y[t * M + r] = DequantizeDot(raw - sums[t], act_scales[t], w_scale);
+    }
+  }
+}
+
+// One token through the GEMM loop.
+void GemvRows(const uint8_t* HWY_RESTRICT w, size_t row_bytes,
+              const int8_t* HWY_RESTRICT xs, int32_t sum, float act_scale,
+              float w_scale, float* HWY_RESTRICT y, size_t r0, size_t r1,
+              uint8_t* HWY_RESTRICT scratch) {
+  GemmRows(w, row_bytes, /*M=*/0, xs, /*xstride=*/0, 1, &sum, &act_scale,
+           w_scale, y, r0, r1, scratch);
+}
+
+#endif  // HWY_AVX3_DL
+
+// NOLINTNEXTLINE(google-readability-namespace-comments)
+}  // namespace HWY_NAMESPACE
+}  // namespace tq5
+}  // namespace rsr
+HWY_AFTER_NAMESPACE();
+
+#endif  // per-target include guard
