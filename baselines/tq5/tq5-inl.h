@@ -131,6 +131,48 @@ HWY_INLINE int32_t Reduce(const Acc& acc) {
   return hn::GetLane(hn::SumOfLanes(d32, sum));
 }
 
+// GEMV, 2 rows: named accumulators (g++ 12 copies the Acc array members
+// through extra registers every block otherwise).
+RSR_TQ5_ATTR HWY_INLINE void GemvDots2(const uint8_t* r0, const uint8_t* r1,
+                                       const uint8_t* n0, const uint8_t* n1,
+                                       const int8_t* x, size_t nblocks,
+                                       int32_t raw[2]) {
+  const DU8 du8;
+  const Decoder dec;
+  const DI32 d32;
+  auto a0 = hn::Zero(d32), a1 = hn::Zero(d32), a2 = hn::Zero(d32),
+       a3 = hn::Zero(d32);
+  auto b0 = hn::Zero(d32), b1 = hn::Zero(d32), b2 = hn::Zero(d32),
+       b3 = hn::Zero(d32);
+  for (size_t b = 0; b < nblocks; ++b) {
+    const size_t off = b * kBlockBytes;
+    const int8_t* xb = x + b * kBlockCodes;
+    PrefetchL2(n0 + off);
+    PrefetchL2(n1 + off);
+    const Codes c = Unpack(dec, hn::Load(du8, r0 + off));
+    const Codes d = Unpack(dec, hn::Load(du8, r1 + off));
+    a0 = Dot(a0, c.q0, xb);
+    b0 = Dot(b0, d.q0, xb);
+    a1 = Dot(a1, c.q1, xb + 64);
+    b1 = Dot(b1, d.q1, xb + 64);
+    a2 = Dot(a2, c.q2, xb + 128);
+    b2 = Dot(b2, d.q2, xb + 128);
+    a3 = Dot(a3, c.q3, xb + 192);
+    b3 = Dot(b3, d.q3, xb + 192);
+    a0 = Dot(a0, c.q4, xb + 256);
+    b0 = Dot(b0, d.q4, xb + 256);
+    // Pins the accumulators: without it g++ 12 rotates six of them through
+    // other registers every block (12 extra moves per 2 blocks).
+    asm("" : "+v"(a1.raw), "+v"(a2.raw), "+v"(a3.raw), "+v"(b1.raw),
+        "+v"(b2.raw), "+v"(b3.raw));
+  }
+  Acc acc;
+  acc.a0 = a0, acc.a1 = a1, acc.a2 = a2, acc.a3 = a3;
+  raw[0] = Reduce(acc);
+  acc.a0 = b0, acc.a1 = b1, acc.a2 = b2, acc.a3 = b3;
+  raw[1] = Reduce(acc);
+}
+
 // raw[i][j] = sum over the row of codes(rows[i]) * toks[j]; next[i] (the
 // same row of the next tile) is prefetched into L2 alongside rows[i]: rows
 // of K = 16384 .. 32768 are 1.6 .. 3.2 pages and the hardware prefetchers
@@ -188,7 +230,14 @@ RSR_TQ5_ATTR HWY_INLINE void TiledRows(const uint8_t* w, size_t row_bytes,
         for (size_t i = 0; i < R; ++i)
           next[i] = w + std::min(r + R + i, r1 - 1) * row_bytes;
         int32_t raw[R][T];
-        TileDots<R, T>(rows, next, toks, nblocks, raw);
+        if constexpr (R == 2 && T == 1) {
+          int32_t r2[2];
+          GemvDots2(rows[0], rows[1], next[0], next[1], toks[0], nblocks, r2);
+          raw[0][0] = r2[0];
+          raw[1][0] = r2[1];
+        } else {
+          TileDots<R, T>(rows, next, toks, nblocks, raw);
+        }
         for (size_t i = 0; i < nr; ++i)
           for (size_t j = 0; j < nt; ++j)
             y[(t + j) * M + r + i] = DequantizeDot(raw[i][j] - sums[t + j],
