@@ -131,10 +131,18 @@ HWY_INLINE int32_t Reduce(const Acc& acc) {
   return hn::GetLane(hn::SumOfLanes(d32, sum));
 }
 
+// Software prefetch distance (into L2) ahead of each row stream. A tile's
+// rows are consecutive, so the tiles read one contiguous region and a line
+// kPrefetchAhead bytes past the current one in each row is requested once.
+// The hardware prefetchers stop at 4 KiB pages (kernels/core/prefetch.h).
+// 32768^2 GEMV, 1 thread, interleaved rounds, min ms (docs/design-notes.md,
+// tq5): the next row tile (13 KiB ahead) 8.66, 16 KiB 6.48-6.51, 24 KiB
+// 5.99, 32 KiB 5.74-5.84 (kept), 48 KiB 5.99, 64 KiB 5.90, 96 KiB 6.07.
+constexpr size_t kPrefetchAhead = size_t{32} << 10;
+
 // GEMV, 2 rows: named accumulators (g++ 12 copies the Acc array members
 // through extra registers every block otherwise).
 RSR_TQ5_ATTR HWY_INLINE void GemvDots2(const uint8_t* r0, const uint8_t* r1,
-                                       const uint8_t* n0, const uint8_t* n1,
                                        const int8_t* x, size_t nblocks,
                                        int32_t raw[2]) {
   const DU8 du8;
@@ -147,8 +155,8 @@ RSR_TQ5_ATTR HWY_INLINE void GemvDots2(const uint8_t* r0, const uint8_t* r1,
   for (size_t b = 0; b < nblocks; ++b) {
     const size_t off = b * kBlockBytes;
     const int8_t* xb = x + b * kBlockCodes;
-    PrefetchL2(n0 + off);
-    PrefetchL2(n1 + off);
+    PrefetchL2(r0 + off + kPrefetchAhead);
+    PrefetchL2(r1 + off + kPrefetchAhead);
     const Codes c = Unpack(dec, hn::Load(du8, r0 + off));
     const Codes d = Unpack(dec, hn::Load(du8, r1 + off));
     a0 = Dot(a0, c.q0, xb);
@@ -173,13 +181,9 @@ RSR_TQ5_ATTR HWY_INLINE void GemvDots2(const uint8_t* r0, const uint8_t* r1,
   raw[1] = Reduce(acc);
 }
 
-// raw[i][j] = sum over the row of codes(rows[i]) * toks[j]; next[i] (the
-// same row of the next tile) is prefetched into L2 alongside rows[i]: rows
-// of K = 16384 .. 32768 are 1.6 .. 3.2 pages and the hardware prefetchers
-// stop at page boundaries (kernels/core/prefetch.h).
+// raw[i][j] = sum over the row of codes(rows[i]) * toks[j].
 template <size_t R, size_t T>
 RSR_TQ5_ATTR HWY_INLINE void TileDots(const uint8_t* const* rows,
-                                      const uint8_t* const* next,
                                       const int8_t* const* toks,
                                       size_t nblocks, int32_t raw[R][T]) {
   const DU8 du8;
@@ -187,7 +191,7 @@ RSR_TQ5_ATTR HWY_INLINE void TileDots(const uint8_t* const* rows,
   Acc acc[R][T];  // zeroed
   for (size_t b = 0; b < nblocks; ++b) {
     for (size_t i = 0; i < R; ++i) {
-      PrefetchL2(next[i] + b * kBlockBytes);
+      PrefetchL2(rows[i] + b * kBlockBytes + kPrefetchAhead);
       const Codes codes =
           Unpack(dec, hn::Load(du8, rows[i] + b * kBlockBytes));
       for (size_t j = 0; j < T; ++j)
@@ -226,17 +230,14 @@ RSR_TQ5_ATTR HWY_INLINE void TiledRows(const uint8_t* w, size_t row_bytes,
         const uint8_t* rows[R];
         for (size_t i = 0; i < R; ++i)
           rows[i] = w + (r + std::min(i, nr - 1)) * row_bytes;
-        const uint8_t* next[R];  // the next tile's rows (clamped to r1)
-        for (size_t i = 0; i < R; ++i)
-          next[i] = w + std::min(r + R + i, r1 - 1) * row_bytes;
         int32_t raw[R][T];
         if constexpr (R == 2 && T == 1) {
           int32_t r2[2];
-          GemvDots2(rows[0], rows[1], next[0], next[1], toks[0], nblocks, r2);
+          GemvDots2(rows[0], rows[1], toks[0], nblocks, r2);
           raw[0][0] = r2[0];
           raw[1][0] = r2[1];
         } else {
-          TileDots<R, T>(rows, next, toks, nblocks, raw);
+          TileDots<R, T>(rows, toks, nblocks, raw);
         }
         for (size_t i = 0; i < nr; ++i)
           for (size_t j = 0; j < nt; ++j)
