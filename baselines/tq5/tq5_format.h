@@ -1,6 +1,6 @@
 // TQ5: five ternary weights per byte (3^5 = 243 <= 256, 1.6 bits/weight),
 // the densest byte-aligned ternary packing, and its scalar slow twins (pack,
-// unpack, dot, validation). docs/algorithms.md §5 describes it in prose.
+// unpack, dot, validation). docs/algorithms.md §8 describes it in prose.
 //
 // Code c = w + 1 (-1 -> 0, 0 -> 1, +1 -> 2), as in I2_S. Each row of W is cut
 // into ceil(K / 320) blocks of 320 consecutive columns, 64 bytes per block;
