@@ -18,10 +18,11 @@
 //   vpdpbusd multiply them with the 5 activation vectors into per-field
 //   accumulators, scaled back by exact arithmetic shifts at the end (the
 //   i2s trick: no shifts in the loop).
-// Other targets (SSE4, AVX2, AVX3, NEON, SVE, ...): each row is decoded to
-// one code byte per column by table (scalar), then a portable Highway u8 x
-// s8 dot runs over it for every token. Exact, but 10-20x slower than the
-// AVX3_DL path; docs/design-notes.md (tq5).
+// Other targets: each row is decoded to one code byte per column (NEON: by
+// tbl/tbx lookups in registers; SSE4, AVX2, AVX3, SVE: by table, scalar),
+// then a portable Highway u8 x s8 dot runs over it for every token. Exact,
+// but several times slower than the AVX3_DL path; docs/design-notes.md
+// (tq5).
 
 #if defined(RSR_BASELINES_TQ5_TQ5_INL_H_) == defined(HWY_TARGET_TOGGLE)
 #ifdef RSR_BASELINES_TQ5_TQ5_INL_H_
@@ -277,6 +278,48 @@ RSR_TQ5_ATTR void GemvRows(const uint8_t* HWY_RESTRICT w, size_t row_bytes,
 #else  // !HWY_AVX3_DL
 
 // Row r decoded to one code (0..2) per column, nblocks * 320 bytes.
+#if HWY_TARGET == HWY_NEON && HWY_ARCH_ARM_A64
+// NEON: the 256-entry field table as four 64-byte tbl tables (tbx leaves a
+// lane whose index is past the table unchanged, so one tbl and three tbx on
+// the byte minus 0, 64, 128, 192 make the 256-entry lookup), t4 by one tbl on
+// the low 6 bits.
+inline uint8x16x4_t LoadTable64(const uint8_t* p) {
+  uint8x16x4_t t;
+  t.val[0] = vld1q_u8(p);
+  t.val[1] = vld1q_u8(p + 16);
+  t.val[2] = vld1q_u8(p + 32);
+  t.val[3] = vld1q_u8(p + 48);
+  return t;
+}
+
+inline void DecodeRow(const uint8_t* row, size_t nblocks, uint8_t* codes) {
+  const uint8x16x4_t f0 = LoadTable64(kTables.fields.data());
+  const uint8x16x4_t f1 = LoadTable64(kTables.fields.data() + 64);
+  const uint8x16x4_t f2 = LoadTable64(kTables.fields.data() + 128);
+  const uint8x16x4_t f3 = LoadTable64(kTables.fields.data() + 192);
+  const uint8x16x4_t t4 = LoadTable64(kTables.trit4.data());
+  const uint8x16_t c64 = vdupq_n_u8(64), m3 = vdupq_n_u8(3),
+                   m63 = vdupq_n_u8(63);
+  for (size_t b = 0; b < nblocks; ++b) {
+    const uint8_t* in = row + b * kBlockBytes;
+    uint8_t* out = codes + b * kBlockCodes;
+    for (size_t j = 0; j < kBlockBytes; j += 16) {
+      const uint8x16_t v = vld1q_u8(in + j);
+      const uint8x16_t i1 = vsubq_u8(v, c64);
+      const uint8x16_t i2 = vsubq_u8(i1, c64);
+      uint8x16_t f = vqtbl4q_u8(f0, v);
+      f = vqtbx4q_u8(f, f1, i1);
+      f = vqtbx4q_u8(f, f2, i2);
+      f = vqtbx4q_u8(f, f3, vsubq_u8(i2, c64));
+      vst1q_u8(out + j, vandq_u8(f, m3));
+      vst1q_u8(out + j + 64, vandq_u8(vshrq_n_u8(f, 2), m3));
+      vst1q_u8(out + j + 128, vandq_u8(vshrq_n_u8(f, 4), m3));
+      vst1q_u8(out + j + 192, vshrq_n_u8(f, 6));
+      vst1q_u8(out + j + 256, vqtbl4q_u8(t4, vandq_u8(v, m63)));
+    }
+  }
+}
+#else
 inline void DecodeRow(const uint8_t* row, size_t nblocks, uint8_t* codes) {
   for (size_t b = 0; b < nblocks; ++b) {
     const uint8_t* in = row + b * kBlockBytes;
@@ -291,6 +334,7 @@ inline void DecodeRow(const uint8_t* row, size_t nblocks, uint8_t* codes) {
     }
   }
 }
+#endif
 
 // raw = sum_k codes[k] * x[k] over n = nblocks * 320 bytes.
 inline int32_t DotCodes(const uint8_t* HWY_RESTRICT codes,
