@@ -115,15 +115,6 @@ RSR_TQ5_ATTR HWY_INLINE hn::Vec<DI32> Dot(hn::Vec<DI32> acc, VU8 c,
   return hn::Vec<DI32>{_mm512_dpbusd_epi32(acc.raw, c.raw, xv.raw)};
 }
 
-// x points at the block's 320 activations.
-RSR_TQ5_ATTR HWY_INLINE void Mac(Acc& acc, const Codes& c, const int8_t* x) {
-  acc.a0 = Dot(acc.a0, c.q0, x);
-  acc.a1 = Dot(acc.a1, c.q1, x + 64);
-  acc.a2 = Dot(acc.a2, c.q2, x + 128);
-  acc.a3 = Dot(acc.a3, c.q3, x + 192);
-  acc.a0 = Dot(acc.a0, c.q4, x + 256);
-}
-
 HWY_INLINE int32_t Reduce(const Acc& acc) {
   const DI32 d32;
   const auto sum =
@@ -182,25 +173,59 @@ RSR_TQ5_ATTR HWY_INLINE void GemvDots2(const uint8_t* r0, const uint8_t* r1,
   raw[1] = Reduce(acc);
 }
 
-// raw[i][j] = sum over the row of codes(rows[i]) * toks[j].
-template <size_t R, size_t T>
-RSR_TQ5_ATTR HWY_INLINE void TileDots(const uint8_t* const* rows,
-                                      const int8_t* const* toks,
-                                      size_t nblocks, int32_t raw[R][T]) {
+// GEMM, 1 row x 4 tokens: each block is decoded once and applied to the 4
+// tokens. The fields are shifted to unit scale here (3 shifts per block,
+// shared by the tokens), so each token needs one accumulator instead of
+// four: 4 accumulators + 5 codes + 5 tables in registers (the form with 16
+// per-field accumulators spilled; docs/design-notes.md, tq5).
+RSR_TQ5_ATTR HWY_INLINE void GemmDots1x4(const uint8_t* row,
+                                         const int8_t* const* toks,
+                                         size_t nblocks, int32_t raw[4]) {
   const DU8 du8;
+  const hn::Repartition<uint16_t, DU8> du16;
   const Decoder dec;
-  Acc acc[R][T];  // zeroed
+  const DI32 d32;
+  // Two accumulators per token (fields 0, 2, 4 and 1, 3): a chain of 5
+  // dependent vpdpbusd per block per token made the loop latency-bound.
+  auto a0 = hn::Zero(d32), a1 = hn::Zero(d32), a2 = hn::Zero(d32),
+       a3 = hn::Zero(d32);
+  auto b0 = hn::Zero(d32), b1 = hn::Zero(d32), b2 = hn::Zero(d32),
+       b3 = hn::Zero(d32);
   for (size_t b = 0; b < nblocks; ++b) {
-    for (size_t i = 0; i < R; ++i) {
-      PrefetchL2(rows[i] + b * kBlockBytes + kPrefetchAhead);
-      const Codes codes =
-          Unpack(dec, hn::Load(du8, rows[i] + b * kBlockBytes));
-      for (size_t j = 0; j < T; ++j)
-        Mac(acc[i][j], codes, toks[j] + b * kBlockCodes);
-    }
+    const size_t off = b * kBlockBytes;
+    PrefetchL2(row + off + kPrefetchAhead);
+    const Codes c = Unpack(dec, hn::Load(du8, row + off));
+    // Unit scale: q_i >> 2i by 16-bit shifts. The fields are masked, so the
+    // bits a shift moves across a byte boundary are zeros.
+    const VU8 q1 = hn::BitCast(du8, hn::ShiftRight<2>(hn::BitCast(du16, c.q1)));
+    const VU8 q2 = hn::BitCast(du8, hn::ShiftRight<4>(hn::BitCast(du16, c.q2)));
+    const VU8 q3 = hn::BitCast(du8, hn::ShiftRight<6>(hn::BitCast(du16, c.q3)));
+    const size_t xo = b * kBlockCodes;
+    a0 = Dot(a0, c.q0, toks[0] + xo);
+    a1 = Dot(a1, c.q0, toks[1] + xo);
+    a2 = Dot(a2, c.q0, toks[2] + xo);
+    a3 = Dot(a3, c.q0, toks[3] + xo);
+    b0 = Dot(b0, q1, toks[0] + xo + 64);
+    b1 = Dot(b1, q1, toks[1] + xo + 64);
+    b2 = Dot(b2, q1, toks[2] + xo + 64);
+    b3 = Dot(b3, q1, toks[3] + xo + 64);
+    a0 = Dot(a0, q2, toks[0] + xo + 128);
+    a1 = Dot(a1, q2, toks[1] + xo + 128);
+    a2 = Dot(a2, q2, toks[2] + xo + 128);
+    a3 = Dot(a3, q2, toks[3] + xo + 128);
+    b0 = Dot(b0, q3, toks[0] + xo + 192);
+    b1 = Dot(b1, q3, toks[1] + xo + 192);
+    b2 = Dot(b2, q3, toks[2] + xo + 192);
+    b3 = Dot(b3, q3, toks[3] + xo + 192);
+    a0 = Dot(a0, c.q4, toks[0] + xo + 256);
+    a1 = Dot(a1, c.q4, toks[1] + xo + 256);
+    a2 = Dot(a2, c.q4, toks[2] + xo + 256);
+    a3 = Dot(a3, c.q4, toks[3] + xo + 256);
   }
-  for (size_t i = 0; i < R; ++i)
-    for (size_t j = 0; j < T; ++j) raw[i][j] = Reduce(acc[i][j]);
+  raw[0] = hn::GetLane(hn::SumOfLanes(d32, hn::Add(a0, b0)));
+  raw[1] = hn::GetLane(hn::SumOfLanes(d32, hn::Add(a1, b1)));
+  raw[2] = hn::GetLane(hn::SumOfLanes(d32, hn::Add(a2, b2)));
+  raw[3] = hn::GetLane(hn::SumOfLanes(d32, hn::Add(a3, b3)));
 }
 
 // Rows [r0, r1) x all tokens in R x T tiles; a partial tile repeats its
@@ -231,14 +256,15 @@ RSR_TQ5_ATTR HWY_INLINE void TiledRows(const uint8_t* w, size_t row_bytes,
         const uint8_t* rows[R];
         for (size_t i = 0; i < R; ++i)
           rows[i] = w + (r + std::min(i, nr - 1)) * row_bytes;
+        static_assert((R == 2 && T == 1) || (R == 1 && T == 4), "tiles");
         int32_t raw[R][T];
-        if constexpr (R == 2 && T == 1) {
+        if constexpr (T == 1) {
           int32_t r2[2];
           GemvDots2(rows[0], rows[1], toks[0], nblocks, r2);
           raw[0][0] = r2[0];
           raw[1][0] = r2[1];
         } else {
-          TileDots<R, T>(rows, toks, nblocks, raw);
+          GemmDots1x4(rows[0], toks, nblocks, raw[0]);
         }
         for (size_t i = 0; i < nr; ++i)
           for (size_t j = 0; j < nt; ++j)
