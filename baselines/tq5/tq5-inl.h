@@ -110,7 +110,7 @@ struct Acc {
 };
 
 RSR_TQ5_ATTR HWY_INLINE hn::Vec<DI32> Dot(hn::Vec<DI32> acc, VU8 c,
-                                           const int8_t* x) {
+                                          const int8_t* x) {
   const auto xv = hn::LoadU(DI8(), x);
   return hn::Vec<DI32>{_mm512_dpbusd_epi32(acc.raw, c.raw, xv.raw)};
 }
@@ -163,8 +163,9 @@ RSR_TQ5_ATTR HWY_INLINE void GemvDots2(const uint8_t* r0, const uint8_t* r1,
     b0 = Dot(b0, d.q4, xb + 256);
     // Pins the accumulators: without it g++ 12 rotates six of them through
     // other registers every block (12 extra moves per 2 blocks).
-    asm("" : "+v"(a1.raw), "+v"(a2.raw), "+v"(a3.raw), "+v"(b1.raw),
-        "+v"(b2.raw), "+v"(b3.raw));
+    asm(""
+        : "+v"(a1.raw), "+v"(a2.raw), "+v"(a3.raw), "+v"(b1.raw), "+v"(b2.raw),
+          "+v"(b3.raw));
   }
   Acc acc;
   acc.a0 = a0, acc.a1 = a1, acc.a2 = a2, acc.a3 = a3;

@@ -13,10 +13,11 @@
 // clang-format on
 
 #if HWY_ONCE
+#include "baselines/tq5/tq5.h"
+
 #include <string>
 #include <utility>
 
-#include "baselines/tq5/tq5.h"
 #include "hwy/aligned_allocator.h"
 #include "kernels/core/bytes.h"
 #include "kernels/core/parallel.h"
@@ -73,14 +74,13 @@ void GemmI8(const Weights& w, float w_scale, const QuantizedActivations& xq,
   const auto scratch = RowScratch(w.row_bytes, parts);
   const size_t scratch_bytes =
       HWY_DYNAMIC_DISPATCH(RowScratchBytes)(w.row_bytes);
-  ParallelChunks(w.rows, threads, kRowAlign,
-                 [&](size_t r0, size_t r1, size_t part) {
-                   HWY_DYNAMIC_DISPATCH(GemmRows)
-                   (w.bytes.data(), w.row_bytes, w.rows, xs.get(),
-                    TokenStride(nblocks), xq.tokens, xq.sum.data(),
-                    xq.scale.data(), w_scale, y, r0, r1,
-                    scratch ? scratch.get() + part * scratch_bytes : nullptr);
-                 });
+  ParallelChunks(
+      w.rows, threads, kRowAlign, [&](size_t r0, size_t r1, size_t part) {
+        HWY_DYNAMIC_DISPATCH(GemmRows)
+        (w.bytes.data(), w.row_bytes, w.rows, xs.get(), TokenStride(nblocks),
+         xq.tokens, xq.sum.data(), xq.scale.data(), w_scale, y, r0, r1,
+         scratch ? scratch.get() + part * scratch_bytes : nullptr);
+      });
 }
 
 void GemvI8(const Weights& w, float w_scale, const QuantizedActivations& xq,
@@ -92,13 +92,12 @@ void GemvI8(const Weights& w, float w_scale, const QuantizedActivations& xq,
   const auto scratch = RowScratch(w.row_bytes, parts);
   const size_t scratch_bytes =
       HWY_DYNAMIC_DISPATCH(RowScratchBytes)(w.row_bytes);
-  ParallelChunks(w.rows, threads, kRowAlign,
-                 [&](size_t r0, size_t r1, size_t part) {
-                   HWY_DYNAMIC_DISPATCH(GemvRows)
-                   (w.bytes.data(), w.row_bytes, xs.get(), xq.sum[0],
-                    xq.scale[0], w_scale, y, r0, r1,
-                    scratch ? scratch.get() + part * scratch_bytes : nullptr);
-                 });
+  ParallelChunks(
+      w.rows, threads, kRowAlign, [&](size_t r0, size_t r1, size_t part) {
+        HWY_DYNAMIC_DISPATCH(GemvRows)
+        (w.bytes.data(), w.row_bytes, xs.get(), xq.sum[0], xq.scale[0], w_scale,
+         y, r0, r1, scratch ? scratch.get() + part * scratch_bytes : nullptr);
+      });
 }
 
 }  // namespace tq5

@@ -44,7 +44,7 @@ namespace rsr::tq5 {
 inline constexpr size_t kTritsPerByte = 5;
 inline constexpr size_t kBlockBytes = 64;
 inline constexpr size_t kBlockCodes = kTritsPerByte * kBlockBytes;  // 320
-inline constexpr uint8_t kZeroCode = 1;  // code of weight 0 (padding)
+inline constexpr uint8_t kZeroCode = 1;          // code of weight 0 (padding)
 inline constexpr unsigned kNumByteValues = 243;  // valid bytes: 0..242
 
 struct Block {
@@ -59,8 +59,12 @@ inline size_t BlocksPerRow(size_t cols) {
 
 // The class of the low 6 bits of a byte (= its trit t4); see above.
 constexpr uint8_t ClassOfLow6(unsigned b) {
-  return static_cast<uint8_t>(b < 18 ? 0 : b < 36 ? 1 : b < 51 ? 2 : b < 54 ? 0
-                                                       : b < 57 ? 1 : 2);
+  return static_cast<uint8_t>(b < 18   ? 0
+                              : b < 36 ? 1
+                              : b < 51 ? 2
+                              : b < 54 ? 0
+                              : b < 57 ? 1
+                                       : 2);
 }
 
 // The encoding as tables (built at compile time from the definition above).

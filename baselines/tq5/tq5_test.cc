@@ -37,8 +37,7 @@ TEST(Tq5Format, ByteMapIsABijection) {
     const uint8_t v = kTables.encode[idx];
     ASSERT_LT(v, kNumByteValues) << idx;
     bytes.insert(v);
-    unsigned t[5] = {idx % 3, idx / 3 % 3, idx / 9 % 3, idx / 27 % 3,
-                     idx / 81};
+    unsigned t[5] = {idx % 3, idx / 3 % 3, idx / 9 % 3, idx / 27 % 3, idx / 81};
     for (size_t i = 0; i < 5; ++i) EXPECT_EQ(TritOf(v, i), t[i]) << idx;
   }
   EXPECT_EQ(bytes.size(), kNumByteValues);
@@ -51,7 +50,7 @@ TEST(Tq5Format, ByteMapIsABijection) {
   EXPECT_EQ(count[1], 81u);
   EXPECT_EQ(count[2], 81u);
   // Within a class, the bytes in increasing order carry 0..80 in base 3.
-  EXPECT_EQ(kTables.encode[0], 0);   // class 0, rank 0
+  EXPECT_EQ(kTables.encode[0], 0);    // class 0, rank 0
   EXPECT_EQ(kTables.encode[81], 18);  // class 1 starts at low bits 18
   EXPECT_EQ(kTables.encode[162], 36);
   EXPECT_EQ(kTables.encode[1], 1);
@@ -76,9 +75,9 @@ TEST(Tq5Format, BitOrder) {
 }
 
 TEST(Tq5Format, RoundTripAndPadding) {
-  for (size_t n : {size_t{1}, size_t{4}, size_t{5}, size_t{11}, size_t{63},
-                   size_t{64}, size_t{65}, size_t{257}, size_t{319},
-                   size_t{320}}) {
+  for (size_t n :
+       {size_t{1}, size_t{4}, size_t{5}, size_t{11}, size_t{63}, size_t{64},
+        size_t{65}, size_t{257}, size_t{319}, size_t{320}}) {
     const std::vector<int8_t> w = RandomWeights(n, n);
     Block b;
     PackBlock(w.data(), n, b);
@@ -91,8 +90,8 @@ TEST(Tq5Format, RoundTripAndPadding) {
 }
 
 TEST(Tq5Format, PackMatrixAndScalarDot) {
-  for (size_t K : {size_t{1}, size_t{11}, size_t{319}, size_t{320},
-                   size_t{321}, size_t{8640}}) {
+  for (size_t K : {size_t{1}, size_t{11}, size_t{319}, size_t{320}, size_t{321},
+                   size_t{8640}}) {
     const size_t M = 3;
     const TernaryMatrix w = RandomTernary(M, K, K, 0.3, 0.5f);
     const Weights p = Pack(w);
