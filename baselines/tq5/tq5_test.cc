@@ -150,18 +150,6 @@ TEST(Tq5Format, ValidationRejectsNonCodesAndPadding) {
   }
 }
 
-// Non-ternary weights never reach the packer: the matrix type refuses them.
-TEST(Tq5Kernel, NonTernaryWeightsAreAnError) {
-  auto kernel = CreateKernel("tq5");
-  try {
-    kernel->Prepare(TernaryMatrix(1, 3, {0, 2, 1}));
-    ADD_FAILURE() << "weight 2 accepted";
-  } catch (const Error& e) {
-    EXPECT_EQ(e.argument(), "values");
-  }
-  EXPECT_FALSE(kernel->prepared());
-}
-
 // Runs `body` once per compiled target this CPU supports.
 template <class Body>
 void ForEachTarget(const Body& body) {
