@@ -78,6 +78,7 @@ void AddVerifyCommand(CLI::App& app, CommandResult& action);
 void AddRunCommand(CLI::App& app, CommandResult& action);
 void AddRegressCommand(CLI::App& app, CommandResult& action);
 void AddBandwidthCommand(CLI::App& app, CommandResult& action);
+void AddRooflineCommand(CLI::App& app, CommandResult& action);
 void AddPaperCommand(CLI::App& app, CommandResult& action);
 void AddModelCommand(CLI::App& app, CommandResult& action);
 

@@ -8,6 +8,7 @@
 #include "harness/measure.h"
 #include "harness/memory.h"
 #include "harness/report.h"
+#include "harness/roofline.h"
 #include "rsr/error.h"
 #include "rsr/registry.h"
 
@@ -25,6 +26,8 @@ struct RunFlags {
   // 8192^2; the default comparison samples them up to that size only.
   double slow_max = double(size_t{1} << 26);
   size_t max_memory_mib = 0;  // 0 = MemAvailable
+  std::string roofline;   // rsr-bench roofline --format json
+  std::string bandwidth;  // rsr-bench bandwidth --format json
 };
 
 int RunRun(const RunFlags& f) {
@@ -34,6 +37,8 @@ int RunRun(const RunFlags& f) {
     throw Error("run",
                 "this looks like emulation (qemu-user): timings would be "
                 "meaningless; pass --allow-emulated to run anyway");
+  // Read before timing anything: a bad file fails in a second, not after.
+  const Roofs roofs = Roofs::Load(f.roofline, f.bandwidth);
   const auto kernels = f.sel.KernelList();
   const auto shapes = f.sel.ShapeList();
   const auto tokens = f.sel.TokenList();
@@ -148,6 +153,9 @@ int RunRun(const RunFlags& f) {
                    {"prepare_peak_bytes", heap(prepare_bytes)},
                    {"scratch_bytes", heap(scratch_bytes)},
                    {"gbps", bytes / st.median_s / 1e9}});
+              if (const int bk = kernel->BlockK(n); bk > 0)
+                records.back()["block_height"] = bk;
+              roofs.Annotate(records.back());
               if (emulated) records.back()["emulated"] = true;
             }
           }
@@ -200,6 +208,14 @@ void AddRunCommand(CLI::App& app, CommandResult& action) {
                   "skip cases whose estimated memory exceeds this (0 = the "
                   "machine's MemAvailable)")
       ->capture_default_str();
+  cmd->add_option("--roofline", f->roofline,
+                  "compute roof (rsr-bench roofline --format json): adds "
+                  "compute_roof_fraction and cycles_per_kweight per record")
+      ->check(CLI::ExistingFile);
+  cmd->add_option("--bandwidth", f->bandwidth,
+                  "memory roof (rsr-bench bandwidth --format json): adds "
+                  "bandwidth_fraction against the size-matched probe")
+      ->check(CLI::ExistingFile);
   cmd->add_option("--min-time", f->min_time, "seconds of timed calls per case")
       ->check(CLI::Range(0.0, 60.0))
       ->capture_default_str();

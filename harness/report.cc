@@ -28,7 +28,9 @@ const std::vector<std::string>& RecordColumns() {
       "kernel",         "target",          "m",       "k",
       "tokens",         "threads",         "block_k", "activations",
       "median_ms",      "min_ms",          "max_ms",  "reps",
-      "prepared_bytes", "bits_per_weight", "gbps",    "speedup_vs_dense_f32"};
+      "prepared_bytes", "bits_per_weight", "gbps",    "speedup_vs_dense_f32",
+      "block_height",   "gmacs",           "compute_roof_fraction",
+      "bandwidth_fraction", "cycles_per_kweight"};
   return kColumns;
 }
 

@@ -20,6 +20,7 @@ int main(int argc, char** argv) {
   rsr::harness::AddRunCommand(app, action);
   rsr::harness::AddRegressCommand(app, action);
   rsr::harness::AddBandwidthCommand(app, action);
+  rsr::harness::AddRooflineCommand(app, action);
   rsr::harness::AddPaperCommand(app, action);
   rsr::harness::AddModelCommand(app, action);
   try {

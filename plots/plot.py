@@ -6,7 +6,8 @@
 
 Reads (each optional; what is missing is skipped with a note on stderr):
     <results>/run.json        rsr-bench run --format json
-    <results>/tokens.json     rsr-bench run --tokens 8,32,128 (multi-token figure)
+    <results>/tokens.json     rsr-bench run --tokens 8,32,128,512 (multi-token figure, verdict)
+    <results>/roofline.json   rsr-bench roofline --format json (compute roof table)
     <results>/targets.json    rsr-bench run --target all (per-target table)
     <results>/bandwidth.json  rsr-bench bandwidth --format json
     <results>/paper.json      rsr-bench paper --format json
@@ -17,7 +18,10 @@ Writes (only those whose data exist):
     <out>/bits_per_weight.png        prepared bits per weight per kernel
     <out>/memory.png                 prepared vs peak-Prepare bytes, scratch per call vs N
     <out>/roofline_fraction.png      effective GB/s / measured DRAM GB/s
-    <out>/multitoken.png             tokens per second vs tokens per call
+    <out>/multitoken.png             tokens per second vs tokens per call, with each
+                                     method's compute roof (dashed)
+    <out>/roofline.png               roofline per method: GMAC/s vs MACs per weight
+                                     byte, its compute roof and the bandwidth roofs
     <out>/bandwidth.png              read bandwidth per buffer size and threads
     <out>/paper_faithful.png         the paper's speed-ups, ours vs published, and
                                      the -O0 methods beside the -O3 kernels
@@ -59,7 +63,10 @@ KERNEL_STYLE = {
     "i2s": ("#1f77b4", "o"),
     "tl1": ("#2ca02c", "P"),
     "tl2": ("#17becf", "*"),
+    "tq5": ("#9467bd", "h"),
 }
+# SIMD methods compared per N (the verdict), in table order.
+VERDICT_KERNELS = ["i2s", "tq5", "tl1", "tl2", "rsrpp-simd", "dense-f32"]
 EXTRA_COLOURS = ["#9467bd", "#8c564b", "#bcbd22", "#aec7e8", "#ffbb78", "#98df8a"]
 
 
@@ -374,18 +381,159 @@ def plot_multitoken(run, out, sub):
             if r.get("threads") == th:
                 series[series_key(r, multi_target)].append(
                     (r["tokens"], r["tokens"] / (r["median_ms"] * 1e-3)))
+        roofs = defaultdict(list)
+        for r in sel:
+            if r.get("threads") == th and r.get("compute_roof_gmacs") and r["tokens"] > 1:
+                roofs[series_key(r, multi_target)].append(
+                    (r["tokens"], r["compute_roof_gmacs"] * 1e9 / (r["m"] * r["k"])))
         for name, pts in sorted(series.items()):
             pts.sort()
             colour, marker = style(name)
             ax.plot([p[0] for p in pts], [p[1] for p in pts], marker=marker,
                     color=colour, label=name)
+            if roofs.get(name):
+                rp = sorted(roofs[name])
+                ax.plot([p[0] for p in rp], [p[1] for p in rp], ls="--", lw=0.9,
+                        color=colour, alpha=0.7)
         ax.set_xscale("log", base=2)
         ax.set_yscale("log")
-        ax.set_xlabel("tokens per call (N)")
+        ax.set_xlabel("tokens per call (N); dashed: the method's compute roof (N > 1)")
         ax.set_ylabel("tokens per second")
         ax.set_title("Multi-token throughput, %dx%d, %d thread%s"
                      % (shape[0], shape[1], th, "s" if th > 1 else ""))
     finish(fig, axes, os.path.join(out, "multitoken.png"), sub)
+
+
+def best_target_records(recs):
+    """One record per kernel, shape, N and threads: the fastest target's."""
+    by = defaultdict(list)
+    for r in recs:
+        by[(r["kernel"], r["m"], r["k"], r["tokens"], r["threads"])].append(r)
+    return [min(v, key=lambda r: r["median_ms"]) for v in by.values()]
+
+
+def memory_roofs(bw, threads):
+    """[(label, GB/s)] of the L3 probe and the largest DRAM probe."""
+    out = {}
+    for r in (bw or {}).get("results", []):
+        if r.get("threads") != threads or r.get("level") not in ("L3", "DRAM"):
+            continue
+        if r["level"] not in out or r["bytes"] > out[r["level"]][0]:
+            out[r["level"]] = (r["bytes"], r["gbps"])
+    return [("%s %s" % (lvl, mib_label(b)), g) for lvl, (b, g) in sorted(out.items())]
+
+
+def plot_compute_roofline(recs, bw, out, sub):
+    recs = [r for r in best_target_records(recs)
+            if r.get("compute_roof_gmacs") and r.get("gmacs")]
+    if not recs:
+        note("no records with compute_roof_gmacs (run --roofline): roofline figure skipped")
+        return
+    kernels = [k for k in VERDICT_KERNELS if any(r["kernel"] == k for r in recs)]
+    ths = thread_counts(recs)
+    fig, axes = plt.subplots(len(ths), len(kernels), figsize=(3.6 * len(kernels), 3.4 * len(ths)),
+                             squeeze=False)
+    shapes = sorted({(r["m"], r["k"]) for r in recs})
+    shape_marker = dict(zip(shapes, "osD^vP*Xh"))
+    flat = []
+    for i, th in enumerate(ths):
+        for j, k in enumerate(kernels):
+            ax = axes[i][j]
+            sel = [r for r in recs if r["kernel"] == k and r["threads"] == th]
+            if not sel:
+                ax.set_visible(False)
+                continue
+            flat.append(ax)
+            xs = [r["m"] * r["k"] * r["tokens"] / r["prepared_bytes"] for r in sel]
+            lo, hi = min(xs) / 2, max(xs) * 2
+            for op in sorted({r["compute_roof_op"] for r in sel}):
+                roof = max(r["compute_roof_gmacs"] for r in sel if r["compute_roof_op"] == op)
+                ax.plot([lo, hi], [roof, roof], color="#000000", lw=1,
+                        ls="-" if op != "byte_shuffle" else ":", label="%s roof" % op)
+            for lab, g in memory_roofs(bw, th):
+                ax.plot([lo, hi], [g * lo, g * hi], color="#888888", lw=0.8,
+                        ls="--" if lab.startswith("DRAM") else "-.", label=lab + " GB/s")
+            for shape in shapes:
+                pts = sorted((r["m"] * r["k"] * r["tokens"] / r["prepared_bytes"], r["gmacs"],
+                              r["tokens"]) for r in sel if (r["m"], r["k"]) == shape)
+                if not pts:
+                    continue
+                ax.plot([p[0] for p in pts], [p[1] for p in pts], ls="", color=style(k)[0],
+                        marker=shape_marker[shape], label="%dx%d" % shape)
+                for x, y, n in pts:
+                    ax.annotate(str(n), (x, y), fontsize=6, xytext=(2, 2),
+                                textcoords="offset points")
+            ax.set_xscale("log")
+            ax.set_yscale("log")
+            ax.set_xlabel("MACs per weight byte (N / bytes per weight)", fontsize=8)
+            ax.set_ylabel("GMAC/s (M K N / time)", fontsize=8)
+            ax.set_title("%s, %d thread%s (labels: N)" % (k, th, "s" if th > 1 else ""),
+                         fontsize=9)
+    finish(fig, flat, os.path.join(out, "roofline.png"), sub)
+
+
+def verdict_table(recs):
+    """Per shape, threads and N: the fastest SIMD method, its margin, and every
+    method's time with its fraction of its own roof."""
+    recs = [r for r in best_target_records(recs) if r["kernel"] in VERDICT_KERNELS]
+    multi = {(r["m"], r["k"]) for r in recs if r["tokens"] > 1}
+    if not multi:
+        return ""
+    kernels = [k for k in VERDICT_KERNELS if any(r["kernel"] == k for r in recs)]
+    out = ["\n## Verdict per tokens per call (rsr-bench run)\n\n"
+           "Fastest method per N (median ms, best SIMD target), by how much it beats the "
+           "runner-up, and each method's time with its fraction of its own compute roof "
+           "(c: `rsr-bench roofline`; int8 dot lanes for i2s/tq5, byte shuffles (N = 1) or int16 "
+           "adds (N > 1) per 2 or 3 weights for tl1/tl2, int16 adds per k rows for rsrpp-simd, "
+           "f32 FMA lanes for dense-f32) and, for N = 1, of the read bandwidth of the smallest "
+           "probe that holds the weights (bw).\n"]
+    for shape in sorted(multi):
+        for th in sorted({r["threads"] for r in recs if (r["m"], r["k"]) == shape}):
+            rows = []
+            for n in sorted({r["tokens"] for r in recs
+                             if (r["m"], r["k"]) == shape and r["threads"] == th}):
+                cell = {r["kernel"]: r for r in recs
+                        if (r["m"], r["k"]) == shape and r["threads"] == th and r["tokens"] == n}
+                ranked = sorted(cell.values(), key=lambda r: r["median_ms"])
+                win = ranked[0]
+                by = (ranked[1]["median_ms"] / win["median_ms"]) if len(ranked) > 1 else None
+                row = [str(n), win["kernel"],
+                       (fmt(by, "%.2fx") + " over " + ranked[1]["kernel"]) if by else ""]
+                for k in kernels:
+                    r = cell.get(k)
+                    if not r:
+                        row.append("")
+                        continue
+                    parts = [fmt(r["median_ms"], "%.3f")]
+                    if r.get("compute_roof_fraction") is not None:
+                        parts.append("%.0f%% c" % (100 * r["compute_roof_fraction"]))
+                    if n == 1 and r.get("bandwidth_fraction") is not None:
+                        parts.append("%.0f%% bw" % (100 * r["bandwidth_fraction"]))
+                    row.append(" · ".join(parts))
+                rows.append(row)
+            out.append("\n%dx%d, %d thread%s:\n\n" % (shape[0], shape[1], th,
+                                                      "s" if th > 1 else ""))
+            out.append(md_table(["N", "fastest", "by"] + kernels, rows))
+    return "".join(out)
+
+
+def roofline_table(roof):
+    recs = (roof or {}).get("results", [])
+    if not recs:
+        return ""
+    ghz = next((r["giga_per_s"] for r in recs if r["op"] == "clock" and r["threads"] == 1), None)
+    out = ["\n## Compute roof (rsr-bench roofline)\n\n" + context_line(roof) + "\n\n"
+           "Peak rate of each instruction class (12 independent chains on registers), 1e9 units "
+           "per second; per cycle: per core and clock cycle at the measured clock%s.\n\n"
+           % (" (%.2f GHz)" % ghz if ghz else "")]
+    rows = []
+    for r in recs:
+        pc = (r["giga_per_s"] / r["threads"] / ghz) if ghz and r["op"] != "clock" else None
+        rows.append([r["op"], r["target"], str(r["threads"]), fmt(r["giga_per_s"], "%.1f"),
+                     fmt(pc, "%.1f"), r["unit"], r["instruction"]])
+    out.append(md_table(["op", "target", "threads", "G/s", "per cycle", "unit", "instruction"],
+                        rows))
+    return "".join(out)
 
 
 def plot_bandwidth(bw, out, sub):
@@ -682,7 +830,7 @@ def model_tables(model):
     return "".join(out)
 
 
-def tables(run, bw, paper, targets=None, model=None):
+def tables(run, bw, paper, targets=None, model=None, roof=None):
     out = ["# Results\n", "Generated by plots/plot.py from the JSON files in this folder; "
            "do not edit by hand.\n"]
     dram = dram_bandwidth(bw)
@@ -698,14 +846,29 @@ def tables(run, bw, paper, targets=None, model=None):
         rows = []
         for r in sorted(run.get("results", []), key=lambda r: (r["m"] * r["k"], r["m"], r["tokens"],
                                                                r["threads"], r["kernel"])):
-            frac = r["gbps"] / dram[r["threads"]] if r.get("threads") in dram else None
+            frac = r.get("bandwidth_fraction")
+            if frac is None and r.get("threads") in dram:
+                frac = r["gbps"] / dram[r["threads"]]
+            probe = ("%s %s" % (r["bandwidth_roof_level"],
+                                mib_label(r["bandwidth_roof_mib"] * 2 ** 20))
+                     if r.get("bandwidth_roof_level") else "")
             rows.append(["%dx%d" % (r["m"], r["k"]), r["kernel"], r.get("target", ""),
                          str(r["tokens"]), str(r["threads"]), fmt(r["median_ms"]),
                          fmt(r.get("speedup_vs_dense_f32"), "%.2fx"),
                          fmt(r.get("bits_per_weight"), "%.2f"), fmt(r.get("gbps"), "%.1f"),
-                         fmt(frac, "%.2f")])
+                         fmt(frac, "%.2f"), probe, fmt(r.get("gmacs"), "%.1f"),
+                         fmt(r.get("compute_roof_fraction"), "%.2f"),
+                         fmt(r.get("cycles_per_kweight"), "%.1f")])
+        out.append("\nGB/s: prepared bytes / median time; of BW: over the smallest read-bandwidth "
+                   "probe that holds the weights (probe column); GMAC/s: M K N / time; of roof: "
+                   "over the method's compute roof (Compute roof section); cyc/1k w: core cycles "
+                   "per 1000 weight x token products at the measured clock.\n")
         out.append("\n" + md_table(["M x K", "kernel", "target", "tokens", "threads", "median ms",
-                                     "vs dense-f32", "bits/w", "GB/s", "of DRAM BW"], rows))
+                                     "vs dense-f32", "bits/w", "GB/s", "of BW", "probe",
+                                     "GMAC/s", "of roof", "cyc/1k w"], rows))
+    if run:
+        out.append(verdict_table(run.get("results", [])))
+    out.append(roofline_table(roof))
     if run:
         out.append(memory_table(run))
     if paper:
@@ -921,6 +1084,7 @@ def main():
     multi["results"] = (run or {}).get("results", []) + (tokens or {}).get("results", [])
     plot_multitoken(multi if multi["results"] else None, args.out, sub)
     plot_memory(multi if multi["results"] else None, args.out, sub)
+    plot_compute_roofline(multi["results"], bw, args.out, sub)
     plot_bandwidth(bw, args.out, context_line(bw))
     plot_paper(paper, args.out, context_line(paper))
     plot_model_breakdown(model, args.out, context_line(model))
@@ -929,7 +1093,8 @@ def main():
     if tpath != "-":
         with open(tpath, "w") as f:
             targets = load(os.path.join(args.results, "targets.json"))
-            f.write(tables(multi if multi["results"] else run, bw, paper, targets, model))
+            roof = load(os.path.join(args.results, "roofline.json"))
+            f.write(tables(multi if multi["results"] else run, bw, paper, targets, model, roof))
         print("wrote " + tpath)
     return 0
 

@@ -6,11 +6,17 @@
 # Default comparison (2-4 minutes on an idle 2-core Zen 4):
 #   verify    every kernel x every SIMD target against the reference
 #   bandwidth read-bandwidth roofline, 1 and 2 threads (L2, L3, DRAM at 64 MiB --
-#             the size of a 16384^2 I2_S matrix, partly L3-served -- and 512 MiB)
+#             the size of a 16384^2 I2_S matrix, partly L3-served --, 256 MiB,
+#             a 32768^2 one, and 512 MiB); each run record is divided by the
+#             smallest probe that holds its weights (bandwidth_fraction)
+#   roofline  compute roof: peak int8 dot / int16 add / byte shuffle / f32 FMA
+#             rates per SIMD target, 1 and 2 threads, and the core clock; each
+#             run record is divided by its method's roof (compute_roof_fraction)
 #   run       all kernels, square 2^10..2^15 and BitNet-2B shapes, 1 token,
 #             1 and 2 threads; scalar kernels (dense-naive, rsr, rsrpp) only up
 #             to 8192^2 (--slow-max-weights 2^26), where they take ~1 s a call
-#   tokens    SIMD kernels at N = 8, 32, 128 tokens on 2560x2560, 6912x2560
+#   tokens    SIMD kernels at N = 8, 32, 128, 512 tokens on 2560x2560, 6912x2560,
+#             2560x6912, 1 and 2 threads (prefill; the verdict per N)
 #   targets   every kernel on every SIMD target here (same shapes, 1 token)
 #   paper     the paper's tables, faithful (-O0, the authors' protocol: one
 #             process per method and size, 10 runs) and modern (-O3), n = 2^11..2^13
@@ -48,11 +54,11 @@ $bench info > "$out/machine.json"
 min_time=${RSR_MIN_TIME:-0.3}
 if [[ "${RSR_QUICK:-0}" == 1 ]]; then
   square=1024x1024,2048x2048; models=2560x2560; tok_shapes=2560x2560
-  paper_sizes=(--sizes 2048); dram=128
+  paper_sizes=(--sizes 2048); dram=128; tok_tokens=8,32
   model_kernels=i2s,tl2,dense-f32; model_tokens=1,16
 else
-  square=square; models=bitnet-2b; tok_shapes=2560x2560,6912x2560
-  paper_sizes=(); dram=64,512
+  square=square; models=bitnet-2b; tok_shapes=2560x2560,6912x2560,2560x6912
+  paper_sizes=(); dram=64,256,512; tok_tokens=8,32,128,512
   model_kernels=rsrpp-simd,i2s,tl1,tl2,dense-f32; model_tokens=1,128
 fi
 if [[ "${RSR_PAPER_FULL:-0}" == 1 ]]; then
@@ -70,18 +76,24 @@ tail -n 1 "$out/verify.txt" >&2
 echo "== bandwidth: the roofline ==" >&2
 $bench bandwidth --threads 1,2 --dram-mib "$dram" --format json --out "$out/bandwidth.json"
 
+echo "== roofline: the compute roof ==" >&2
+$bench roofline --threads 1,2 --target all --format json --out "$out/roofline.json"
+roofs=(--roofline "$out/roofline.json" --bandwidth "$out/bandwidth.json")
+
 echo "== run: default comparison ==" >&2
 $bench run --kernels all --shapes "$square,$models" --tokens 1 --threads 1,2 \
-  --min-time "$min_time" --format json --out "$out/run.json" --csv "$out/run.csv"
+  --min-time "$min_time" "${roofs[@]}" --format json --out "$out/run.json" \
+  --csv "$out/run.csv"
 
 echo "== tokens: multi-token (prefill) ==" >&2
 $bench run --kernels rsrpp-simd,i2s,tl1,tl2,dense-f32 --shapes "$tok_shapes" \
-  --tokens 8,32,128 --threads 1 --min-time "$min_time" \
+  --tokens "$tok_tokens" --threads 1,2 --min-time "$min_time" "${roofs[@]}" \
   --format json --out "$out/tokens.json" --csv "$out/tokens.csv"
 
 echo "== targets: every kernel on every SIMD target here ==" >&2
 $bench run --kernels all --shapes "$tok_shapes" --tokens 1 --threads 1 --target all \
-  --min-time "$min_time" --format json --out "$out/targets.json" --csv "$out/targets.csv"
+  --min-time "$min_time" "${roofs[@]}" --format json --out "$out/targets.json" \
+  --csv "$out/targets.csv"
 
 echo "== paper: the paper's tables, faithful and modern ==" >&2
 $bench paper "${paper_sizes[@]}" --format json --out "$out/paper.json"

@@ -18,7 +18,8 @@
 //
 // Tiles. GEMV: 4 rows per step share the activation loads and give 4+
 // independent accumulator chains. GEMM: each unpacked chunk is applied to a
-// tile of tokens (unpack once per tile, not once per token); the tile's
+// tile of tokens (unpack once per tile, not once per token), and on VNNI
+// each activation vector to a tile of rows (load once per tile); the tile's
 // rows stay in L1 while the token tiles stream from L2.
 
 #if defined(RSR_BASELINES_I2S_I2S_INL_H_) == defined(HWY_TARGET_TOGGLE)
@@ -62,7 +63,8 @@ size_t ChunkBytes() { return hn::Lanes(hn::ScalableTag<uint8_t>()); }
 void GemmRows(const uint8_t* HWY_RESTRICT w, size_t row_bytes, size_t M,
               const int8_t* HWY_RESTRICT xs, size_t xstride, size_t tokens,
               const int32_t* sums, const float* act_scales, float w_scale,
-              float* HWY_RESTRICT y, size_t r0, size_t r1) {
+              float* HWY_RESTRICT y, size_t r0, size_t r1,
+              bool /*prefetch: this loop has none*/) {
   for (size_t r = r0; r < r1; ++r) {
     const uint8_t* row = w + r * row_bytes;
     for (size_t t = 0; t < tokens; ++t) {
@@ -173,6 +175,39 @@ struct Engine {
                 hn::Add(hn::ShiftRight<2>(acc.a2), acc.a3));
     return hn::GetLane(hn::SumOfLanes(d32, sum));
   }
+  static HWY_INLINE hn::Vec<DI32> Combine(const Acc& acc) {
+    return hn::Add(hn::Add(hn::ShiftRight<6>(acc.a0), hn::ShiftRight<4>(acc.a1)),
+                   hn::Add(hn::ShiftRight<2>(acc.a2), acc.a3));
+  }
+  // Four rows' sums by a transposing reduction (interleave-and-add within
+  // 128-bit blocks, then the 4 blocks): 11 vector ops for the 4 rows instead
+  // of 4 separate horizontal sums.
+  template <size_t T>
+  static HWY_INLINE void Reduce4(const Acc& a, const Acc& b, const Acc& c,
+                                 const Acc& d, int32_t (*raw)[T]) {
+    const DI32 d32;
+    const hn::Repartition<int64_t, DI32> d64;
+    const auto ra = Combine(a), rb = Combine(b), rc = Combine(c),
+               rd = Combine(d);
+    // ab = (a0+a2, b0+b2, a1+a3, b1+b3) per block; cd likewise.
+    const auto ab = hn::Add(hn::InterleaveLower(d32, ra, rb),
+                            hn::InterleaveUpper(d32, ra, rb));
+    const auto cd = hn::Add(hn::InterleaveLower(d32, rc, rd),
+                            hn::InterleaveUpper(d32, rc, rd));
+    // (a, b, c, d) partial sums per block.
+    const auto abcd = hn::Add(
+        hn::BitCast(d32, hn::InterleaveLower(d64, hn::BitCast(d64, ab),
+                                             hn::BitCast(d64, cd))),
+        hn::BitCast(d32, hn::InterleaveUpper(d64, hn::BitCast(d64, ab),
+                                             hn::BitCast(d64, cd))));
+    const auto half = hn::Add(hn::LowerHalf(abcd), hn::UpperHalf(
+                                                       hn::Half<DI32>(), abcd));
+    const auto quarter = hn::Add(hn::LowerHalf(half),
+                                 hn::UpperHalf(hn::Half<hn::Half<DI32> >(), half));
+    alignas(16) int32_t out[4];
+    hn::Store(quarter, hn::Half<hn::Half<DI32> >(), out);
+    for (size_t i = 0; i < 4; ++i) raw[i][0] = out[i];
+  }
 };
 #elif HWY_TARGET == HWY_NEON && defined(__ARM_FEATURE_DOTPROD)
 // sdot: 4-way s8 x s8 dot into int32 (codes <= 3 are valid s8), no
@@ -253,13 +288,88 @@ struct Engine {
 // `rsr-bench run --kernels i2s --min-time 0.4`, none -> T1 next tile:
 // 2560^2 0.046 -> 0.043, 8192^2 0.56 -> 0.38, 16384^2 4.45 -> 1.65 (medians
 // 4.7 -> 1.9-2.8; DRAM-noisy). Other distances and hints: docs/design-notes.md.
+#if HWY_TARGET == HWY_AVX3_DL
+// Code group G of a chunk moved to bits 1:0 (16-bit shift, the AND drops the
+// bits shifted in from the neighbouring byte).
+template <int G>
+HWY_INLINE VU8 CodeGroup(VU8 v) {
+  const DU8 du8;
+  const VU8 mask = hn::Set(du8, 3);
+  if constexpr (G == 3) {
+    return hn::And(v, mask);
+  } else {
+    return hn::And(
+        hn::BitCast(du8, hn::ShiftRight<6 - 2 * G>(hn::BitCast(DU16(), v))),
+        mask);
+  }
+}
+
+// One code group of one chunk applied to the R x T tile: each activation
+// vector is loaded once and meets the R rows' codes (the register tile).
+template <int G, size_t R, size_t T>
+RSR_I2S_ATTR HWY_INLINE void GroupDots(const VU8 (&v)[R],
+                                       const int8_t* const* toks, size_t off,
+                                       hn::Vec<DI32> (&acc)[R][T]) {
+  VU8 q[R];
+  for (size_t i = 0; i < R; ++i) q[i] = CodeGroup<G>(v[i]);
+  for (size_t j = 0; j < T; ++j) {
+    const auto x = hn::LoadU(DI8(), toks[j] + off);
+    for (size_t i = 0; i < R; ++i)
+      acc[i][j] = hn::Vec<DI32>{
+          _mm512_dpbusd_epi32(acc[i][j].raw, q[i].raw, x.raw)};
+  }
+}
+
+// GEMM register tile for VNNI: R x T int32 accumulators, one per (row,
+// token), codes shifted to bits 1:0 once per chunk and row (7 ops, shared by
+// the T tokens), each activation vector loaded once per tile (shared by the
+// R rows): per 64-byte chunk R + 4T loads feed 4RT vpdpbusd, so at R = T = 4
+// the loop is bound by the dot ports, not by loads (Engine's per-group
+// accumulators need 4 registers per (row, token) and load each activation
+// once per row: 1 load per dot). Range: a lane gains 16 products <= 3 * 128
+// per chunk, |lane| <= 24 K < 2^31 for K <= 2^26.
+template <size_t R, size_t T, bool kPrefetch>
+RSR_I2S_ATTR HWY_INLINE void TileDotsShared(const uint8_t* const* rows,
+                                            const uint8_t* const* next,
+                                            const int8_t* const* toks,
+                                            size_t nchunks, int32_t raw[R][T]) {
+  const DU8 du8;
+  const DI32 d32;
+  const size_t C = hn::Lanes(du8);
+  hn::Vec<DI32> acc[R][T];
+  for (size_t i = 0; i < R; ++i)
+    for (size_t j = 0; j < T; ++j) acc[i][j] = hn::Zero(d32);
+  for (size_t c = 0; c < nchunks; ++c) {
+    VU8 v[R];
+    for (size_t i = 0; i < R; ++i) {
+      if constexpr (kPrefetch) PrefetchL2(next[i] + c * C);
+      v[i] = hn::LoadU(du8, rows[i] + c * C);
+    }
+    const size_t off = c * 4 * C;
+    GroupDots<0>(v, toks, off, acc);
+    GroupDots<1>(v, toks, off + C, acc);
+    GroupDots<2>(v, toks, off + 2 * C, acc);
+    GroupDots<3>(v, toks, off + 3 * C, acc);
+  }
+  for (size_t i = 0; i < R; ++i)
+    for (size_t j = 0; j < T; ++j)
+      raw[i][j] = hn::GetLane(hn::SumOfLanes(d32, acc[i][j]));
+}
+#endif
+
 // raw[i][j] = sum over the row of codes(rows[i]) * toks[j] (scratch layout);
 // next[i] is prefetched alongside rows[i].
-template <size_t R, size_t T>
+template <size_t R, size_t T, bool kPrefetch>
 RSR_I2S_ATTR HWY_INLINE void TileDots(const uint8_t* const* rows,
                                       const uint8_t* const* next,
                                       const int8_t* const* toks, size_t nchunks,
                                       int32_t raw[R][T]) {
+#if HWY_TARGET == HWY_AVX3_DL
+  if constexpr (T > 1) {
+    TileDotsShared<R, T, kPrefetch>(rows, next, toks, nchunks, raw);
+    return;
+  }
+#endif
   const DU8 du8;
   const size_t C = hn::Lanes(du8);
   typename Engine::Acc acc[R][T];  // zeroed
@@ -267,7 +377,7 @@ RSR_I2S_ATTR HWY_INLINE void TileDots(const uint8_t* const* rows,
     const size_t c1 = std::min(nchunks, c0 + Engine::kFlushChunks);
     for (size_t c = c0; c < c1; ++c) {
       for (size_t i = 0; i < R; ++i) {
-        PrefetchL2(next[i] + c * C);
+        if constexpr (kPrefetch) PrefetchL2(next[i] + c * C);
         const Codes codes = Engine::Unpack(hn::LoadU(du8, rows[i] + c * C));
         for (size_t j = 0; j < T; ++j)
           Engine::Mac(acc[i][j], codes, toks[j] + c * 4 * C, C);
@@ -276,6 +386,12 @@ RSR_I2S_ATTR HWY_INLINE void TileDots(const uint8_t* const* rows,
     for (size_t i = 0; i < R; ++i)
       for (size_t j = 0; j < T; ++j) Engine::Flush(acc[i][j]);
   }
+#if HWY_TARGET == HWY_AVX3_DL
+  if constexpr (R == 4 && T == 1) {  // the GEMV tile: 4 sums at once
+    Engine::Reduce4(acc[0][0], acc[1][0], acc[2][0], acc[3][0], raw);
+    return;
+  }
+#endif
   for (size_t i = 0; i < R; ++i)
     for (size_t j = 0; j < T; ++j) raw[i][j] = Engine::Reduce(acc[i][j]);
 }
@@ -286,7 +402,7 @@ RSR_I2S_ATTR HWY_INLINE void TileDots(const uint8_t* const* rows,
 // so a token tile's activations (T * K bytes) are reused from L1/L2 across
 // the block instead of streaming once per row (at N = 32, K = 4096 streaming
 // them per row was 3x slower per token than N = 4).
-template <size_t R, size_t T>
+template <size_t R, size_t T, bool kPrefetch>
 RSR_I2S_ATTR HWY_INLINE void TiledRows(const uint8_t* w, size_t row_bytes,
                                        size_t M, const int8_t* xs,
                                        size_t xstride, size_t tokens,
@@ -315,7 +431,7 @@ RSR_I2S_ATTR HWY_INLINE void TiledRows(const uint8_t* w, size_t row_bytes,
         for (size_t i = 0; i < R; ++i)
           next[i] = w + std::min(r + R + i, r1 - 1) * row_bytes;
         int32_t raw[R][T];
-        TileDots<R, T>(rows, next, toks, nchunks, raw);
+        TileDots<R, T, kPrefetch>(rows, next, toks, nchunks, raw);
         for (size_t i = 0; i < nr; ++i)
           for (size_t j = 0; j < nt; ++j)
             y[(t + j) * M + r + i] = DequantizeDot(raw[i][j] - sums[t + j],
@@ -325,10 +441,13 @@ RSR_I2S_ATTR HWY_INLINE void TiledRows(const uint8_t* w, size_t row_bytes,
   }
 }
 
-// GEMV: 4 rows x 1 token. GEMM: AVX3 and NEON (32 registers, 3 per
-// accumulator) 2 rows x 4 tokens; AVX3_DL (4 per accumulator) and the
-// 16-register targets 1 row x 4 tokens.
-#if HWY_TARGET == HWY_AVX3 || HWY_ARCH_ARM
+// GEMV: 4 rows x 1 token. GEMM: AVX3_DL 4 rows x 4 tokens (TileDotsShared,
+// one register per accumulator; sizes measured: docs/design-notes.md); AVX3
+// and NEON (32 registers, 3 per accumulator) 2 x 4; the 16-register targets
+// 1 x 4.
+#if HWY_TARGET == HWY_AVX3_DL
+constexpr size_t kGemmRows = 4, kGemmTokens = 4;
+#elif HWY_TARGET == HWY_AVX3 || HWY_ARCH_ARM
 constexpr size_t kGemmRows = 2, kGemmTokens = 4;
 #else
 constexpr size_t kGemmRows = 1, kGemmTokens = 4;
@@ -338,17 +457,31 @@ RSR_I2S_ATTR void GemmRows(const uint8_t* HWY_RESTRICT w, size_t row_bytes,
                            size_t M, const int8_t* HWY_RESTRICT xs,
                            size_t xstride, size_t tokens, const int32_t* sums,
                            const float* act_scales, float w_scale,
-                           float* HWY_RESTRICT y, size_t r0, size_t r1) {
-  TiledRows<kGemmRows, kGemmTokens>(w, row_bytes, M, xs, xstride, tokens, sums,
-                                    act_scales, w_scale, y, r0, r1);
+                           float* HWY_RESTRICT y, size_t r0, size_t r1,
+                           bool prefetch) {
+  if (prefetch) {
+    TiledRows<kGemmRows, kGemmTokens, true>(w, row_bytes, M, xs, xstride,
+                                            tokens, sums, act_scales, w_scale,
+                                            y, r0, r1);
+  } else {
+    TiledRows<kGemmRows, kGemmTokens, false>(w, row_bytes, M, xs, xstride,
+                                             tokens, sums, act_scales, w_scale,
+                                             y, r0, r1);
+  }
 }
 
 RSR_I2S_ATTR void GemvRows(const uint8_t* HWY_RESTRICT w, size_t row_bytes,
                            const int8_t* HWY_RESTRICT xs, int32_t sum,
                            float act_scale, float w_scale,
-                           float* HWY_RESTRICT y, size_t r0, size_t r1) {
-  TiledRows<4, 1>(w, row_bytes, /*M=*/0, xs, /*xstride=*/0, 1, &sum, &act_scale,
-                  w_scale, y, r0, r1);
+                           float* HWY_RESTRICT y, size_t r0, size_t r1,
+                           bool prefetch) {
+  if (prefetch) {
+    TiledRows<4, 1, true>(w, row_bytes, /*M=*/0, xs, /*xstride=*/0, 1, &sum,
+                          &act_scale, w_scale, y, r0, r1);
+  } else {
+    TiledRows<4, 1, false>(w, row_bytes, /*M=*/0, xs, /*xstride=*/0, 1, &sum,
+                           &act_scale, w_scale, y, r0, r1);
+  }
 }
 
 #else  // HWY_HAVE_SCALABLE (SVE, RVV): sizeless vectors, no arrays/structs.
@@ -372,7 +505,8 @@ HWY_INLINE void UnpackScalable(DU8 du8, VU8 v, VU8& q0, VU8& q1, VU8& q2,
 void GemmRows(const uint8_t* HWY_RESTRICT w, size_t row_bytes, size_t M,
               const int8_t* HWY_RESTRICT xs, size_t xstride, size_t tokens,
               const int32_t* sums, const float* act_scales, float w_scale,
-              float* HWY_RESTRICT y, size_t r0, size_t r1) {
+              float* HWY_RESTRICT y, size_t r0, size_t r1,
+              bool /*prefetch: this loop has none*/) {
   const hn::ScalableTag<uint8_t> du8;
   const hn::ScalableTag<int8_t> di8;
   const hn::ScalableTag<int32_t> d32;
@@ -426,9 +560,10 @@ void GemmRows(const uint8_t* HWY_RESTRICT w, size_t row_bytes, size_t M,
 // One token through the GEMM loop (this target has no separate GEMV tile).
 void GemvRows(const uint8_t* HWY_RESTRICT w, size_t row_bytes,
               const int8_t* HWY_RESTRICT xs, int32_t sum, float act_scale,
-              float w_scale, float* HWY_RESTRICT y, size_t r0, size_t r1) {
+              float w_scale, float* HWY_RESTRICT y, size_t r0, size_t r1,
+              bool prefetch) {
   GemmRows(w, row_bytes, /*M=*/0, xs, /*xstride=*/0, 1, &sum, &act_scale,
-           w_scale, y, r0, r1);
+           w_scale, y, r0, r1, prefetch);
 }
 #endif
 

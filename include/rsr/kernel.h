@@ -89,6 +89,9 @@ class Kernel {
 
   // Exact bytes of the prepared form (weights, index, scales; not scratch).
   virtual size_t PreparedBytes() const = 0;
+  // Block height k a call with `tokens` tokens uses (RSR family, prepared);
+  // 0 for kernels without row blocks. Reported by rsr-bench run.
+  virtual int BlockK(size_t /*tokens*/) const { return 0; }
   double BitsPerWeight() const;
 
   // Memory for sizing a deployment, before preparing anything (rsr-bench

@@ -79,6 +79,7 @@ class RsrppSimd final : public Kernel {
     return c;
   }
   size_t PreparedBytes() const override { return ix_.Bytes(); }
+  int BlockK(size_t /*tokens*/) const override { return ix_.k; }
   // The larger of the ternary (base-3) and binary index; Build's per-thread
   // codes and counts.
   size_t PrepareBytesBound(size_t rows, size_t cols) const override {

@@ -1,0 +1,53 @@
+#!/usr/bin/env bash
+# `rsr-bench roofline` writes one row per op x target x thread count (the
+# clock once per thread count); `run --roofline --bandwidth` adds the roof
+# fractions to every SIMD record; unreadable roof files exit 2 with a message.
+#   tests/roofline_cli_test.sh path/to/rsr-bench
+set -u
+bench=${1:?usage: roofline_cli_test.sh path/to/rsr-bench}
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+fail() { echo "FAIL: $*"; exit 1; }
+
+"$bench" roofline --threads 1 --target all --reps 1 --min-sample-ms 1 \
+  --format csv --out "$tmp/roof.csv" 2>/dev/null || fail "roofline exited $?"
+ntargets=$(grep -c '^int8_dot,' "$tmp/roof.csv")
+[[ $ntargets -ge 1 ]] || fail "no int8_dot rows"
+for op in int16_add byte_shuffle f32_fma; do
+  [[ $(grep -c "^$op," "$tmp/roof.csv") == "$ntargets" ]] ||
+    fail "$op rows differ from int8_dot rows"; done
+[[ $(grep -c '^clock,' "$tmp/roof.csv") == 1 ]] || fail "expected one clock row"
+
+"$bench" roofline --threads 1 --target best --reps 1 --min-sample-ms 1 \
+  --format json --out "$tmp/roof.json" 2>/dev/null || fail "roofline json exited $?"
+"$bench" bandwidth --threads 1 --l2-kib 256 --l3-mib 0 --dram-mib 0 --reps 1 \
+  --min-sample-ms 1 --format json --out "$tmp/bw.json" 2>/dev/null ||
+  fail "bandwidth exited $?"
+out=$("$bench" run --kernels i2s,rsr --shapes 64x96 --tokens 1,3 --min-time 0 \
+        --roofline "$tmp/roof.json" --bandwidth "$tmp/bw.json" --format csv 2>/dev/null) ||
+  fail "run --roofline exited $?"
+head=$(head -n 1 <<<"$out")
+col() { tr ',' '\n' <<<"$head" | grep -nx "$1" | cut -d: -f1; }
+cf=$(col compute_roof_fraction); bf=$(col bandwidth_fraction)
+[[ -n $cf && -n $bf ]] || fail "columns missing: $head"
+while IFS=, read -r -a f; do
+  kernel=${f[0]}
+  [[ -n ${f[$((bf - 1))]} ]] || fail "$kernel: no bandwidth_fraction"
+  if [[ $kernel == i2s ]]; then
+    [[ -n ${f[$((cf - 1))]} ]] || fail "i2s: no compute_roof_fraction"
+  else
+    [[ -z ${f[$((cf - 1))]} ]] || fail "$kernel (scalar): unexpected compute roof"
+  fi
+done < <(tail -n +2 <<<"$out")
+
+echo '{"results": 1}' > "$tmp/bad.json"
+for flag in --roofline --bandwidth; do
+  "$bench" run --kernels i2s --shapes 8x8 --min-time 0 "$flag" "$tmp/bad.json" \
+    >/dev/null 2>"$tmp/err"
+  rc=$?
+  [[ $rc == 2 ]] && grep -q 'results' "$tmp/err" ||
+    { cat "$tmp/err"; fail "$flag with a malformed file exited $rc"; }
+done
+"$bench" roofline --ops int4_dot >/dev/null 2>"$tmp/err"
+[[ $? == 2 ]] && grep -q 'int4_dot' "$tmp/err" || fail "unknown op not refused"
+echo "ok"
