@@ -118,10 +118,12 @@ TEST_P(Conformance, TinyGrid) {
         Tester().Act(act).Shape(m, k).Tokens(1 + (m + k) % 3).Seed(m * 31 + k).Test();
 }
 
-// Tails around every block size the kernels use (8..512 columns, row tiles).
+// Tails around every block size the kernels use (8..640 columns, row tiles;
+// tq5's blocks are 320 columns).
 TEST_P(Conformance, BlockTails) {
-  const size_t ks[] = {31, 32, 33, 63, 64, 65, 95, 96, 97, 127, 128, 129, 191,
-                       192, 193, 255, 256, 257, 383, 384, 385, 511, 512, 513};
+  const size_t ks[] = {31,  32,  33,  63,  64,  65,  95,  96,  97,  127,
+                       128, 129, 191, 192, 193, 255, 256, 257, 319, 320,
+                       321, 383, 384, 385, 511, 512, 513, 639, 640, 641};
   const std::vector<size_t> ms =
       Quick() ? std::vector<size_t>{1, 17, 33}
               : std::vector<size_t>{1, 15, 16, 17, 31, 32, 33, 63, 64, 65};
