@@ -17,25 +17,27 @@ namespace {
 
 // Every probe runs on every target this CPU (or emulator) supports and
 // reports a positive rate under that target's name. Natively the rate must
-// also be physically plausible: 1..512 units per core-cycle at the measured
-// clock. A probe whose loop the compiler folded or hoisted would report
-// thousands per cycle; one that did not run, none.
+// also be physically plausible: 0.5..512 units per core-cycle at the
+// measured clock. A probe whose loop the compiler folded or hoisted would
+// report thousands per cycle; one doing a fraction of its work, far fewer.
+// The fastest sample of each (max) is compared: on a busy machine a sample
+// can lose the core for part of its time, and that only ever lowers a rate.
 TEST(Roofline, EveryOpOnEveryTarget) {
   const bool emulated = LikelyEmulated();
   SetTargetBits(0);
-  const double ghz = MeasureRoof("clock", 1, 3, 2e-3).giga_per_s;
+  const double ghz = MeasureRoof("clock", 1, 5, 2e-3).max;
   ASSERT_GT(ghz, 0.0);
   for (const auto& t : SupportedTargets()) {
     SetTargetBits(t.bits);
     for (const auto& op : RoofOps()) {
       if (op == "clock") continue;
-      const RoofResult r = MeasureRoof(op, 1, 3, emulated ? 1e-4 : 2e-3);
+      const RoofResult r = MeasureRoof(op, 1, 5, emulated ? 1e-4 : 2e-3);
       EXPECT_EQ(r.target, t.name) << op;
       EXPECT_FALSE(r.instruction.empty()) << op << " " << t.name;
       EXPECT_GT(r.giga_per_s, 0.0) << op << " " << t.name;
       if (!emulated) {
-        const double per_cycle = r.giga_per_s / ghz;
-        EXPECT_GE(per_cycle, 1.0) << op << " " << t.name;
+        const double per_cycle = r.max / ghz;
+        EXPECT_GE(per_cycle, 0.5) << op << " " << t.name;
         EXPECT_LE(per_cycle, 512.0) << op << " " << t.name;
       }
     }

@@ -4,6 +4,7 @@
 #include "baselines/i2s/i2s.h"
 #include "baselines/tl1/tl1.h"
 #include "baselines/tl2/tl2.h"
+#include "baselines/tq5/tq5.h"
 #include "kernels/rsr/rsr.h"
 #include "rsr/error.h"
 
@@ -20,6 +21,7 @@ const std::vector<KernelInfo>& Registry() {
       {"i2s", "bitnet.cpp I2_S 2-bit packed, int8 activations, SIMD", &MakeI2s},
       {"tl1", "bitnet.cpp TL1 2-bit pair lookup tables, int8 activations, SIMD", &MakeTl1},
       {"tl2", "bitnet.cpp TL2 1.67-bit triple lookup tables, int8 activations, SIMD", &MakeTl2},
+      {"tq5", "1.6-bit, 5 trits per byte decoded by in-register byte permutes, int8 activations, SIMD", &MakeTq5},
   };
   return kRegistry;
 }

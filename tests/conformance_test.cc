@@ -118,10 +118,12 @@ TEST_P(Conformance, TinyGrid) {
         Tester().Act(act).Shape(m, k).Tokens(1 + (m + k) % 3).Seed(m * 31 + k).Test();
 }
 
-// Tails around every block size the kernels use (8..512 columns, row tiles).
+// Tails around every block size the kernels use (8..640 columns, row tiles;
+// tq5's blocks are 320 columns).
 TEST_P(Conformance, BlockTails) {
-  const size_t ks[] = {31, 32, 33, 63, 64, 65, 95, 96, 97, 127, 128, 129, 191,
-                       192, 193, 255, 256, 257, 383, 384, 385, 511, 512, 513};
+  const size_t ks[] = {31,  32,  33,  63,  64,  65,  95,  96,  97,  127,
+                       128, 129, 191, 192, 193, 255, 256, 257, 319, 320,
+                       321, 383, 384, 385, 511, 512, 513, 639, 640, 641};
   const std::vector<size_t> ms =
       Quick() ? std::vector<size_t>{1, 17, 33}
               : std::vector<size_t>{1, 15, 16, 17, 31, 32, 33, 63, 64, 65};
@@ -217,6 +219,47 @@ TEST_P(Conformance, BlockHeights) {
                           Quick() ? std::pair<size_t, size_t>{21, 301}
                                   : std::pair<size_t, size_t>{101, 1001}})
         Tester().Act(act).Shape(m, k).BlockK(bk).Tokens(2).Seed(bk).Test();
+}
+
+// Token tiles: every N around the tile widths the GEMM kernels use (4, 8,
+// 16, 32, 64 tokens; rsrpp-simd's int16 tiles hold 8 / 16 / 32 / 64 tokens
+// on AVX3, fewer on narrower targets), K not a multiple of any block (517),
+// M not a multiple of the block height. Kernels without SIMD tiles (the
+// scalar references, 10-18 s each on the full list) take a short list.
+TEST_P(Conformance, TokenTiles) {
+  const std::vector<size_t> ns =
+      Quick() || !Caps().simd
+          ? std::vector<size_t>{2, 9, 17, 33}
+          : std::vector<size_t>{2, 7, 8, 9, 15, 16, 17, 31, 32, 33, 63, 64,
+                                65, 127, 128, 129, 200};
+  for (ActivationType act : Acts())
+    for (size_t n : ns)
+      Tester().Act(act).Shape(Quick() ? 11 : 37, 517).Tokens(n)
+          .Threads(1 + static_cast<int>(n % 2)).Seed(n).Test();
+}
+
+// 16-bit accumulator edges: one bucket of all K columns (every weight +1 or
+// -1) with activations at the extremes. rsrpp-simd's int16 lanes add biased
+// activations q + 128 in [0, 255] and are exact for buckets of <= 257
+// columns (255 * 257 = 65535): K = 257 is the last int16 block, K = 258 takes
+// the int32 path. -128 (hand-made, GemmQuantized) and +127 bound the sums;
+// kHalfZero mixes int32 blocks (one K-column bucket) and int16 blocks in one
+// matrix. Every token tile shape.
+TEST_P(Conformance, Int16Edges) {
+  const std::vector<size_t> ns =
+      Quick() || !Caps().simd ? std::vector<size_t>{2, 17, 33}
+                              : std::vector<size_t>{2, 9, 17, 33, 65, 129};
+  for (ActivationType act : Acts())
+    for (size_t n : ns) {
+      for (size_t k : {257, 258})
+        for (Weights w : {Weights::kAllPlus, Weights::kAllMinus})
+          for (Inputs in : {Inputs::kAllMax, Inputs::kAllMin, Inputs::kInt8Min})
+            Tester().Act(act).Shape(7, k).Tokens(n).WeightKind(w).InputKind(in)
+                .Test();
+      Tester().Act(act).Shape(Quick() ? 10 : 40, 600).Tokens(n)
+          .WeightKind(Weights::kHalfZero).InputKind(Inputs::kAllMax)
+          .Threads(2).Seed(n).Test();
+    }
 }
 
 TEST_P(Conformance, LargeShape) {

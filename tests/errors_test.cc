@@ -115,6 +115,18 @@ TEST_P(KernelErrors, RejectsBadCalls) {
     EXPECT_RSR_ERROR(kernel->Prepare(RandomTernary(1, caps.max_cols + 1, 1)), "w");
 }
 
+// Weights outside {-1, 0, +1} never reach a kernel's packer: the matrix type
+// refuses them with Error("values"), and the kernel stays unprepared (or keeps
+// what it had).
+TEST_P(KernelErrors, NonTernaryWeights) {
+  auto kernel = CreateKernel(GetParam());
+  EXPECT_RSR_ERROR(kernel->Prepare(TernaryMatrix(2, 3, {0, 2, 1, 0, 0, -1})),
+                   "values");
+  EXPECT_FALSE(kernel->prepared());
+  EXPECT_RSR_ERROR(kernel->Prepare(TernaryMatrix(1, 2, {-2, 1})), "values");
+  EXPECT_FALSE(kernel->prepared());
+}
+
 INSTANTIATE_TEST_SUITE_P(AllKernels, KernelErrors, ::testing::ValuesIn(KernelNames()),
                          [](const auto& p) { return testing::TestName(p.param); });
 

@@ -42,6 +42,13 @@ TernaryMatrix KernelTester::MakeWeights() const {
       return ConstantMatrix(m_, k_, -1, scale);
     case Weights::kAllZero:
       return ConstantMatrix(m_, k_, 0, scale);
+    case Weights::kHalfZero: {
+      const TernaryMatrix r = RandomTernary(m_, k_, seed_, 1.0 / 3, scale);
+      std::vector<int8_t> v(m_ * k_, 0);
+      for (size_t i = m_ / 2; i < m_; ++i)
+        for (size_t j = 0; j < k_; ++j) v[i * k_ + j] = r.at(i, j);
+      return TernaryMatrix(m_, k_, std::move(v), scale);
+    }
   }
   return {};
 }
@@ -63,6 +70,7 @@ std::vector<float> KernelTester::MakeInputs() const {
     case Inputs::kAllMax:
       return std::vector<float>(n, 3.0f);  // q = +127
     case Inputs::kAllMin:
+    case Inputs::kInt8Min:  // float path; the int8 path uses q = -128
       return std::vector<float>(n, -3.0f);  // q = -127
     case Inputs::kZero:
       return std::vector<float>(n, 0.0f);  // amax floor
@@ -88,6 +96,19 @@ void KernelTester::Test() const {
   ASSERT_EQ(kernel->rows(), m_);
   ASSERT_GT(kernel->PreparedBytes(), 0u);
   std::vector<float> y(m_ * tokens_, std::nanf(""));
+  if (inputs_ == Inputs::kInt8Min && act_ == ActivationType::kInt8) {
+    QuantizedActivations xq;
+    xq.cols = k_;
+    xq.tokens = tokens_;
+    xq.q.assign(k_ * tokens_, int8_t{-128});
+    xq.scale.assign(tokens_, 1.0f);
+    xq.sum.assign(tokens_, -128 * static_cast<int32_t>(k_));
+    kernel->GemmQuantized(xq, y);
+    std::vector<float> ref(y.size());
+    ReferenceGemmI8(w, xq, ref);
+    EXPECT_EQ(y, ref) << "int8 -128 activations";
+    return;
+  }
   kernel->Gemm(x, tokens_, y);
   // Activations on a 1/8 grid make every float path exact.
   const ReferenceCheck check = CheckAgainstReference(

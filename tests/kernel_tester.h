@@ -16,8 +16,13 @@ namespace rsr::testing {
 // "rsrpp_simd_AVX3_DL"): every non-alphanumeric character becomes '_'.
 std::string TestName(std::string text);
 
-enum class Weights { kTernary, kBinary, kAllPlus, kAllMinus, kAllZero, kSparse };
-enum class Inputs { kUniform, kGrid, kAllMax, kAllMin, kZero, kOutlier };
+// kHalfZero: the first half of the rows zero, the rest random ternary (an
+// RSR index then mixes blocks with one K-column bucket and short buckets).
+enum class Weights { kTernary, kBinary, kAllPlus, kAllMinus, kAllZero, kSparse, kHalfZero };
+// kInt8Min: every int8 activation -128, which QuantizeActivations never
+// produces: the int8 path runs through GemmQuantized on hand-made values
+// (int8 activations only).
+enum class Inputs { kUniform, kGrid, kAllMax, kAllMin, kZero, kOutlier, kInt8Min };
 
 class KernelTester {
  public:

@@ -114,7 +114,7 @@ TEST(MemoryLimits, PrepareOutOfMemoryIsAnError) {
   if (harness::LikelyEmulated())
     GTEST_SKIP() << "qemu-user maps the guest address space itself";
   const TernaryMatrix w = RandomTernary(8192, 8192, 9);
-  for (const std::string name : {"dense-f32", "i2s", "rsrpp-simd"}) {
+  for (const std::string name : {"dense-f32", "i2s", "tq5", "rsrpp-simd"}) {
     auto kernel = CreateKernel(name);
     const pid_t pid = fork();
     ASSERT_NE(pid, -1);

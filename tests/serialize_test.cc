@@ -33,6 +33,7 @@
 #include <set>
 
 #include "kernels/core/bytes.h"
+#include "baselines/tq5/tq5_format.h"
 #include "kernels/rsr/rsr_index.h"
 #include "rsr/rsr.h"
 #include "tests/kernel_tester.h"
@@ -186,8 +187,9 @@ void ExpectOutcomes(const std::vector<Hostile>& cases) {
 
 // 9 x 21 reaches every format's padding: i2s's 128-code block (107 padding
 // codes per row), TL1's 16-column and TL2's 24-column blocks (5 and 3
-// padding columns, 55 padding rows of the 64-row tile), and the RSR index's
-// padding rows when k does not divide 9.
+// padding columns, 55 padding rows of the 64-row tile), tq5's 320-column
+// block (299 padding trits per row), and the RSR index's padding rows when k
+// does not divide 9.
 constexpr size_t kM = 9, kK = 21;
 
 TernaryMatrix Weights() { return RandomTernary(kM, kK, 3, 1.0 / 3, 0.75f); }
@@ -517,6 +519,24 @@ std::vector<Hostile> PayloadChecks(const std::string& name, const Bytes& good) {
       mag(p, 7, 3, 1);
       sign(p, 7, 3);
     });
+  } else if (name == "tq5") {
+    AddCountCheck(good, out);
+    // Row r's 64 bytes at 8 + 64 r; byte j holds columns j, j + 64, ...,
+    // j + 256 (trits t0..t4). K = 21: bytes 21..63 are all padding, and
+    // trits t1..t4 of bytes 0..20.
+    edit("byte 243", ">= 243", [](Bytes& p) { p[8 + 64 * 2 + 5] = 243; });
+    edit("byte 255", ">= 243", [](Bytes& p) { p[8 + 64 * 8 + 63] = 255; });
+    // All five codes 0 (-1) in a padding byte; t4 = 0 (-1) beside a real
+    // weight in t0.
+    edit("padding byte -1", "nonzero padding code",
+         [](Bytes& p) { p[8 + 30] = tq5::kTables.encode[0]; });
+    edit("padding trit t4", "nonzero padding code",
+         [](Bytes& p) { p[8 + 64 * 4 + 3] = tq5::kTables.encode[1 + 3 + 9 + 27]; });
+    // A real weight changed (t0 of byte 4: code 2 = +1), padding kept:
+    // a valid file of another matrix.
+    edit("real weight +1", "", [](Bytes& p) {
+      p[8 + 4] = tq5::kTables.encode[2 + 3 + 9 + 27 + 81];
+    });
   } else if (name == "dense-naive") {
     AddCountCheck(good, out);
     edit("weight 2", "outside", [](Bytes& p) { p[8 + 5] = 2; });
@@ -557,6 +577,7 @@ const std::map<std::string, std::set<std::string>>& SweepLoads() {
       {"i2s", {"56=22", "64=1"}},
       {"tl1", {"48=10", "48=17", "56=22", "64=1"}},
       {"tl2", {"48=10", "48=17", "56=22", "64=1"}},
+      {"tq5", {"56=22", "64=1"}},
   };
   return m;
 }
@@ -587,6 +608,15 @@ int ExpectedPayloadLoads(const std::string& name, const TernaryMatrix& w) {
   // valid code (TL1 index <= 8; TL2 magnitude <= 13 with the sign rule).
   if (name == "tl1") return 54;
   if (name == "tl2") return 83;
+  // tq5 (K = 21: every real weight is trit t0 of bytes 0..20, the other
+  // trits padding): the three valid bytes there are 118, 119, 120 (t0 = 0,
+  // 1, 2), and only ^0x01 links two of them (118 <-> 119: -1 <-> 0). Every
+  // other edit gives a byte >= 243 or changes a padding trit.
+  if (name == "tq5") {
+    int minus_or_zero = 0;
+    for (int8_t v : w.values()) minus_or_zero += v != 1;
+    return minus_or_zero;
+  }
   ADD_FAILURE() << name << ": no expected payload loads written";
   return -1;
 }
@@ -594,7 +624,10 @@ int ExpectedPayloadLoads(const std::string& name, const TernaryMatrix& w) {
 class Serialize : public ::testing::TestWithParam<std::string> {};
 
 TEST_P(Serialize, RoundTripIsBitIdentical) {
-  for (auto [m, k] : {std::pair<size_t, size_t>{1, 1}, {17, 33}, {130, 1001}}) {
+  // 20 x 2560: rsrpp-simd's GEMM block height (4) differs from its index's
+  // (5), so Load rebuilds the GEMM index from the loaded one.
+  for (auto [m, k] : {std::pair<size_t, size_t>{1, 1}, {17, 33}, {130, 1001},
+                      {20, 2560}}) {
     for (ActivationType act :
          {ActivationType::kInt8, ActivationType::kFloat32}) {
       KernelOptions opt;

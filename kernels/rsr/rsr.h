@@ -32,5 +32,8 @@ int RsrPaperK(size_t cols);
 int RsrDefaultK(size_t cols);    // rsr: argmin_k (K + k 2^k) / k
 int RsrppDefaultK(size_t cols);  // rsrpp: argmin_k (K + 2 2^k) / k
 int RsrppSimdDefaultK(size_t cols, bool binary);
+// rsrpp-simd's int8 GEMM (N >= 2) block height: at least 12 columns per
+// bucket, floor(log3(K / 12)) (log2 for binary).
+int RsrppSimdGemmK(size_t cols, bool binary);
 
 }  // namespace rsr

@@ -52,19 +52,24 @@ int CodeDigit(CodeForm form, int k, uint32_t code, int t) {
 
 namespace {
 
-template <class Idx>
-void BuildBlocks(const TernaryMatrix& w, int k, CodeForm form, int plane_value,
-                 size_t buckets, Idx* perm_all, Idx* off_all, int threads) {
-  const size_t M = w.rows(), K = w.cols();
+// row(r, buf) returns row r's K values: a pointer into the matrix, or buf
+// filled with them (buf holds buf_size values per thread; Build needs none,
+// so its memory bound stays as it was).
+template <class Idx, class RowFn>
+void BuildBlocks(size_t M, size_t K, int k, CodeForm form, int plane_value,
+                 size_t buckets, Idx* perm_all, Idx* off_all, int threads,
+                 size_t buf_size, const RowFn& row) {
   const size_t blocks = (M + k - 1) / k;
   ParallelChunks(blocks, threads, 1, [&](size_t b0, size_t b1) {
     std::vector<uint32_t> code(K);
     std::vector<size_t> count(buckets + 1);
+    std::vector<int8_t> buf(buf_size);
     for (size_t b = b0; b < b1; ++b) {
       std::fill(code.begin(), code.end(), 0u);
       for (int t = 0; t < k; ++t) {
         const size_t r = b * k + t;
-        const int8_t* wr = r < M ? w.row(r) : nullptr;  // padding row: zeros
+        // Padding rows past M: zeros.
+        const int8_t* wr = r < M ? row(r, buf.data()) : nullptr;
         for (size_t j = 0; j < K; ++j) {
           const int v = wr ? wr[j] : 0;
           uint32_t& c = code[j];
@@ -91,6 +96,36 @@ void BuildBlocks(const TernaryMatrix& w, int k, CodeForm form, int plane_value,
   });
 }
 
+template <class RowFn>
+Index BuildFromRows(size_t rows, size_t cols, int k, CodeForm form,
+                    int plane_value, int threads, size_t buf_size,
+                    const RowFn& row) {
+  Index ix;
+  ix.buckets = NumBuckets(form, k);  // validates k
+  ix.rows = rows;
+  ix.cols = cols;
+  ix.k = k;
+  ix.form = form;
+  ix.blocks = (ix.rows + k - 1) / k;
+  ix.wide = NeedsWideIndex(ix.cols);
+  const size_t n_perm = ix.blocks * ix.cols;
+  const size_t n_off = ix.blocks * (ix.buckets + 1);
+  if (ix.wide) {
+    ix.perm32.Resize(n_perm);
+    ix.off32.Resize(n_off);
+    BuildBlocks<uint32_t>(rows, cols, k, form, plane_value, ix.buckets,
+                          ix.perm32.data(), ix.off32.data(), threads, buf_size,
+                          row);
+  } else {
+    ix.perm16.Resize(n_perm);
+    ix.off16.Resize(n_off);
+    BuildBlocks<uint16_t>(rows, cols, k, form, plane_value, ix.buckets,
+                          ix.perm16.data(), ix.off16.data(), threads, buf_size,
+                          row);
+  }
+  return ix;
+}
+
 }  // namespace
 
 size_t IndexBytes(size_t rows, size_t cols, int k, CodeForm form) {
@@ -101,28 +136,29 @@ size_t IndexBytes(size_t rows, size_t cols, int k, CodeForm form) {
 
 Index Build(const TernaryMatrix& w, int k, CodeForm form, int plane_value,
             int threads) {
-  Index ix;
-  ix.buckets = NumBuckets(form, k);  // validates k
-  ix.rows = w.rows();
-  ix.cols = w.cols();
-  ix.k = k;
-  ix.form = form;
-  ix.blocks = (ix.rows + k - 1) / k;
-  ix.wide = NeedsWideIndex(ix.cols);
-  const size_t n_perm = ix.blocks * ix.cols;
-  const size_t n_off = ix.blocks * (ix.buckets + 1);
-  if (ix.wide) {
-    ix.perm32.Resize(n_perm);
-    ix.off32.Resize(n_off);
-    BuildBlocks<uint32_t>(w, k, form, plane_value, ix.buckets, ix.perm32.data(),
-                          ix.off32.data(), threads);
-  } else {
-    ix.perm16.Resize(n_perm);
-    ix.off16.Resize(n_off);
-    BuildBlocks<uint16_t>(w, k, form, plane_value, ix.buckets, ix.perm16.data(),
-                          ix.off16.data(), threads);
-  }
-  return ix;
+  return BuildFromRows(w.rows(), w.cols(), k, form, plane_value, threads, 0,
+                       [&](size_t r, int8_t*) { return w.row(r); });
+}
+
+Index Rebuild(const Index& ix, int k, int threads) {
+  const size_t radix = ix.form == CodeForm::kBase3 ? 3 : 2;
+  const int8_t low = ix.form == CodeForm::kBase3 ? -1 : 0;
+  // Row r: the digit of its row in each bucket's code, for the bucket's
+  // columns (a kBinary index built on plane +1 decodes to {0, 1}).
+  return BuildFromRows(
+      ix.rows, ix.cols, k, ix.form, +1, threads, ix.cols,
+      [&](size_t r, int8_t* buf) {
+        const size_t b = r / ix.k;
+        size_t div = 1;
+        for (int i = static_cast<int>(r % ix.k) + 1; i < ix.k; ++i)
+          div *= radix;
+        for (size_t c = 0; c < ix.buckets; ++c) {
+          const int8_t v = static_cast<int8_t>((c / div) % radix) + low;
+          for (size_t p = ix.Offset(b, c); p < ix.Offset(b, c + 1); ++p)
+            buf[ix.PermAt(b, p)] = v;
+        }
+        return static_cast<const int8_t*>(buf);
+      });
 }
 
 namespace {

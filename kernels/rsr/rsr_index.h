@@ -95,6 +95,12 @@ inline bool NeedsWideIndex(size_t cols) { return cols > 65535; }
 Index Build(const TernaryMatrix& w, int k, CodeForm form, int plane_value,
             int threads);
 
+// The index of the same matrix at block height k, from an index built on
+// plane +1 (kBase3, or kBinary of a {0, 1} matrix): rows are decoded from
+// `index` block by block (K bytes per thread), W itself is not needed.
+// Equal to Build(W, k, index.form, +1, threads).
+Index Rebuild(const Index& index, int k, int threads);
+
 // Bytes() of the index Build makes for an M x K matrix.
 size_t IndexBytes(size_t rows, size_t cols, int k, CodeForm form);
 

@@ -4,6 +4,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cstdint>
 #include <cstring>
 #include <optional>
@@ -12,6 +13,7 @@
 #include <vector>
 
 #include "kernels/rsr/rsr_index.h"
+#include "kernels/rsr/rsrpp_layout.h"
 #include "rsr/rsr.h"
 
 namespace rsr {
@@ -229,14 +231,87 @@ TEST(RsrKernels, PreparedBytesExact) {
   const TernaryMatrix w = RandomTernary(10, 1000, 5);
   auto simd = CreateKernel("rsrpp-simd", Opts(1, 4));
   simd->Prepare(w);
-  // 3 blocks x (1000 permutation + 82 offsets) x uint16.
-  EXPECT_EQ(simd->PreparedBytes(), 3u * (1000 + 81 + 1) * 2);
+  // The index: 3 blocks x (1000 permutation + 82 offsets) x uint16, plus the
+  // padded index derived from it.
+  const auto ix = rsr_index::Build(w, 4, CodeForm::kBase3, +1, 1);
+  const size_t index_bytes = 3u * (1000 + 81 + 1) * 2;
+  EXPECT_EQ(ix.Bytes(), index_bytes);
+  const size_t padded = rsr_index::Pad(ix, 1).Bytes();
+  EXPECT_EQ(simd->PreparedBytes(), index_bytes + padded);
   auto pp = CreateKernel("rsrpp", Opts(1, 4));
   pp->Prepare(w);  // two binary planes
   EXPECT_EQ(pp->PreparedBytes(), 2u * 3 * (1000 + 16 + 1) * 2);
   pp->Prepare(RandomBinary(10, 1000, 5));  // one plane
   EXPECT_EQ(pp->PreparedBytes(), 3u * (1000 + 16 + 1) * 2);
-  EXPECT_NEAR(simd->BitsPerWeight(), 8.0 * 3 * 1082 * 2 / 10000, 1e-12);
+  EXPECT_NEAR(simd->BitsPerWeight(), 8.0 * (index_bytes + padded) / 10000,
+              1e-12);
+}
+
+// Rebuild (the GEMM index at another k, from a loaded index) equals Build
+// from the matrix, entry for entry.
+TEST(RsrIndex, RebuildMatchesBuild) {
+  for (bool binary : {false, true})
+    for (int k : {1, 3, 5})
+      for (int k2 : {1, 2, 4, 6}) {
+        const size_t m = 13, kk = 301;
+        const TernaryMatrix w = binary ? RandomBinary(m, kk, 40 + k)
+                                       : RandomTernary(m, kk, 40 + k);
+        const CodeForm form = binary ? CodeForm::kBinary : CodeForm::kBase3;
+        const auto ix = rsr_index::Build(w, k, form, +1, 2);
+        const auto want = rsr_index::Build(w, k2, form, +1, 1);
+        const auto got = rsr_index::Rebuild(ix, k2, 2);
+        ASSERT_EQ(got.k, k2);
+        ASSERT_EQ(got.blocks, want.blocks);
+        ASSERT_EQ(got.perm16.size(), want.perm16.size());
+        ASSERT_EQ(got.off16.size(), want.off16.size());
+        for (size_t i = 0; i < want.perm16.size(); ++i)
+          ASSERT_EQ(got.perm16[i], want.perm16[i]) << "binary " << binary;
+        for (size_t i = 0; i < want.off16.size(); ++i)
+          ASSERT_EQ(got.off16[i], want.off16[i]) << "binary " << binary;
+      }
+}
+
+// The padded index against the index it derives from: each bucket's columns
+// in order, then fewer than 4 entries K; group starts; the int16 flag; row
+// sums; Bytes() against the bound.
+TEST(RsrIndex, PadLayout) {
+  for (bool binary : {false, true})
+    for (int k : {1, 2, 3, 5})
+      for (size_t kk : {1, 7, 258, 1001}) {
+        const size_t m = 11;
+        const TernaryMatrix w = binary ? RandomBinary(m, kk, kk + k)
+                                       : RandomTernary(m, kk, kk + k, 0.6);
+        const CodeForm form = binary ? CodeForm::kBinary : CodeForm::kBase3;
+        const auto ix = rsr_index::Build(w, k, form, +1, 2);
+        const auto px = rsr_index::Pad(ix, 2);
+        SCOPED_TRACE("binary " + std::to_string(binary) + " k " +
+                     std::to_string(k) + " K " + std::to_string(kk));
+        ASSERT_EQ(px.blocks, ix.blocks);
+        for (size_t b = 0; b < ix.blocks; ++b) {
+          const uint16_t* perm = px.Perm<uint16_t>(b);
+          const uint16_t* group = px.Groups<uint16_t>(b);
+          ASSERT_EQ(group[0], 0);
+          ASSERT_EQ(px.start[b + 1] - px.start[b], size_t{group[ix.buckets]} * 4);
+          size_t longest = 0;
+          for (size_t c = 0; c < ix.buckets; ++c) {
+            const size_t len = ix.Offset(b, c + 1) - ix.Offset(b, c);
+            longest = std::max(longest, len);
+            const size_t slots = (size_t{group[c + 1]} - group[c]) * 4;
+            ASSERT_GE(slots, len);
+            ASSERT_LT(slots - len, 4u);
+            for (size_t i = 0; i < slots; ++i)
+              ASSERT_EQ(perm[group[c] * 4 + i],
+                        i < len ? ix.PermAt(b, ix.Offset(b, c) + i) : kk);
+          }
+          ASSERT_EQ(px.narrow[b], longest <= 257 ? 1 : 0);
+        }
+        for (size_t r = 0; r < m; ++r) {
+          int32_t sum = 0;
+          for (size_t j = 0; j < kk; ++j) sum += w.at(r, j);
+          ASSERT_EQ(px.row_sum[r], sum) << "row " << r;
+        }
+        EXPECT_LE(px.Bytes(), rsr_index::PaddedBytesBound(m, kk, k, form));
+      }
 }
 
 TEST(RsrKernels, RejectsTooLargeTernaryK) {

@@ -1,9 +1,10 @@
-// rsrpp-simd, GEMM (N >= 2 tokens): the token-tiled per-target loops,
+// rsrpp-simd, float GEMM (N >= 2 tokens): the token-tiled per-target loops,
 // compiled once per Highway target by rsrpp_simd.cc through foreach_target.h.
+// (The int8 GEMM runs on the padded index: rsrpp_gemm_i8-inl.h.)
 //
-// A tile of TT tokens is stored token-minor (int8 or float, transposed once
-// per call), so "gather column j" is one contiguous TT-wide load, each bucket
-// is a TT-wide vector accumulator and the fold is lane-parallel.
+// A tile of TT tokens is stored token-minor (transposed once per call), so
+// "gather column j" is one contiguous TT-wide load, each bucket is a TT-wide
+// vector accumulator and the fold is lane-parallel.
 //
 // Portability: SVE vectors are sizeless (no arrays or struct members of
 // them), so the one- or two-vector tile accumulators are named locals
@@ -35,10 +36,6 @@ namespace hn = hwy::HWY_NAMESPACE;
 using rsr_index::CodeForm;
 using rsr_index::Index;
 
-template <class D>
-HWY_INLINE hn::Vec<D> LoadColumn(D d, const int8_t* HWY_RESTRICT p) {
-  return hn::PromoteTo(d, hn::LoadU(hn::Rebind<int8_t, D>(), p));
-}
 template <class D>
 HWY_INLINE hn::Vec<D> LoadColumn(D d, const float* HWY_RESTRICT p) {
   return hn::LoadU(d, p);
@@ -80,47 +77,6 @@ HWY_INLINE void TileSegmentSums(D d, const Idx* HWY_RESTRICT perm,
     hn::Store(hn::Add(a0, b0), d, u + c * TT);
     if constexpr (NV == 2) hn::Store(hn::Add(a1, b1), d, u + c * TT + N);
   }
-}
-
-// Branchless form of the above for int8 tiles of one vector: running vector
-// prefix P[p+1] = P[p] + column(perm[p]) (exact in int32), u[c] = P[L[c+1]] -
-// P[L[c]]. Trades one vector store per element for the per-segment loop
-// exit, which mispredicts on short random-length segments. Unrolled by 4
-// (loads first, then the add/store chain): AVX3_DL 1 thread, 2560^2 N=4 / 8
-// 0.59 / 0.79 ms vs 0.70 / 0.82 rolled, 4096^2 N=4 1.55 vs 1.79; the rolled
-// loop's speed also swung 11% with its code alignment (N=8: 0.82 vs 0.91).
-template <class D, class Idx>
-HWY_INLINE void TilePrefixSums(D d, const Idx* HWY_RESTRICT perm,
-                               const Idx* HWY_RESTRICT off, size_t buckets,
-                               size_t K, const int8_t* HWY_RESTRICT tile,
-                               int32_t* HWY_RESTRICT prefix,
-                               int32_t* HWY_RESTRICT u) {
-  const size_t TT = hn::Lanes(d);
-  auto run = hn::Zero(d);
-  hn::Store(run, d, prefix);
-  size_t p = 0;
-  for (; p + 4 <= K; p += 4) {
-    const auto c0 = LoadColumn(d, tile + size_t{perm[p]} * TT);
-    const auto c1 = LoadColumn(d, tile + size_t{perm[p + 1]} * TT);
-    const auto c2 = LoadColumn(d, tile + size_t{perm[p + 2]} * TT);
-    const auto c3 = LoadColumn(d, tile + size_t{perm[p + 3]} * TT);
-    run = hn::Add(run, c0);
-    hn::Store(run, d, prefix + (p + 1) * TT);
-    run = hn::Add(run, c1);
-    hn::Store(run, d, prefix + (p + 2) * TT);
-    run = hn::Add(run, c2);
-    hn::Store(run, d, prefix + (p + 3) * TT);
-    run = hn::Add(run, c3);
-    hn::Store(run, d, prefix + (p + 4) * TT);
-  }
-  for (; p < K; ++p) {
-    run = hn::Add(run, LoadColumn(d, tile + size_t{perm[p]} * TT));
-    hn::Store(run, d, prefix + (p + 1) * TT);
-  }
-  for (size_t c = 0; c < buckets; ++c)
-    hn::Store(hn::Sub(hn::Load(d, prefix + size_t{off[c + 1]} * TT),
-                      hn::Load(d, prefix + size_t{off[c]} * TT)),
-              d, u + c * TT);
 }
 
 // One fold step for one vector of tokens at pa (bucket i of the lower third
@@ -195,23 +151,13 @@ void GemmTiled(D d, const Index& ix, const TileT* HWY_RESTRICT x, size_t tokens,
   const int k = ix.k;
   const size_t radix = Radix(ix.form);
   const size_t align = (16 + k - 1) / k;
-  // Prefix tile: int8, one vector of tokens (measured: see the file header).
-  constexpr bool kPrefix = NV == 1 && hwy::IsSame<T, int32_t>();
   ParallelChunks(ix.blocks, threads, align, [&](size_t b0, size_t b1) {
     AlignedBuffer<T> u(ix.buckets * TT);
-    AlignedBuffer<T> prefix(kPrefix ? (K + 1) * TT : 0);
     AlignedBuffer<T> out(static_cast<size_t>(k) * TT);
     for (size_t b = b0; b < b1; ++b) {
       for (size_t tile = 0; tile < tiles; ++tile) {
         const TileT* xtile = xt.data() + tile * K * TT;
-        if constexpr (kPrefix) {
-          if (ix.wide)
-            TilePrefixSums(d, ix.Perm<uint32_t>(b), ix.Offsets<uint32_t>(b),
-                           ix.buckets, K, xtile, prefix.data(), u.data());
-          else
-            TilePrefixSums(d, ix.Perm<uint16_t>(b), ix.Offsets<uint16_t>(b),
-                           ix.buckets, K, xtile, prefix.data(), u.data());
-        } else if (ix.wide) {
+        if (ix.wide) {
           TileSegmentSums<NV>(d, ix.Perm<uint32_t>(b), ix.Offsets<uint32_t>(b),
                               ix.buckets, xtile, u.data());
         } else {

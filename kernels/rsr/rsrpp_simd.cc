@@ -14,6 +14,7 @@
 #include "hwy/foreach_target.h"  // IWYU pragma: keep
 #include "hwy/highway.h"
 #include "kernels/rsr/rsrpp_gemm-inl.h"
+#include "kernels/rsr/rsrpp_gemm_i8-inl.h"
 #include "kernels/rsr/rsrpp_gemv-inl.h"
 
 HWY_BEFORE_NAMESPACE();
@@ -31,9 +32,10 @@ void RsrGemvF32(const Index& ix, const float* x, int threads, float w_scale,
   GemvT(ix, x, threads, 1.0f, w_scale, y);
 }
 
-void RsrGemmI8(const Index& ix, const int8_t* q, size_t tokens, int threads,
-               const float* act_scale, float w_scale, float* y) {
-  GemmDispatch<int32_t>(ix, q, tokens, threads, act_scale, w_scale, y);
+void RsrGemmI8(const rsr_index::PaddedIndex& px, const int8_t* q,
+                     size_t tokens, int threads, const float* act_scale,
+                     float w_scale, float* y) {
+  gemm_i8::GemmI8Dispatch(px, q, tokens, threads, act_scale, w_scale, y);
 }
 
 void RsrGemmF32(const Index& ix, const float* x, size_t tokens, int threads,
@@ -78,26 +80,43 @@ class RsrppSimd final : public Kernel {
     c.simd = true;
     return c;
   }
-  size_t PreparedBytes() const override { return ix_.Bytes(); }
-  int BlockK(size_t /*tokens*/) const override { return ix_.k; }
-  // The larger of the ternary (base-3) and binary index; Build's per-thread
-  // codes and counts.
+  size_t PreparedBytes() const override { return ix_.Bytes() + px_.Bytes(); }
+  // GEMV and the float GEMM run on the index, the int8 GEMM (N >= 2) on the
+  // padded index at its own k.
+  int BlockK(size_t tokens) const override {
+    return tokens >= 2 && activations() == ActivationType::kInt8 ? px_.k
+                                                                  : ix_.k;
+  }
+  // The larger of the ternary (base-3) and binary case: the index, then the
+  // larger of Build's per-thread codes and counts (freed when Build returns)
+  // and the padded index Pad derives from it.
   size_t PrepareBytesBound(size_t rows, size_t cols) const override {
     size_t bound = 0;
     for (const CodeForm form : {CodeForm::kBase3, CodeForm::kBinary}) {
-      const int k = BlockHeight(cols, form == CodeForm::kBinary);
+      const bool binary = form == CodeForm::kBinary;
+      const int k = BlockHeight(cols, binary);
       if (k > rsr_index::MaxK(form)) continue;  // Prepare refuses it
-      const size_t buckets = rsr_index::NumBuckets(form, k);
+      const int kg = GemmBlockHeight(cols, binary);
+      const auto build_scratch = [&](int kk) {
+        return static_cast<size_t>(threads()) *
+               (4 * cols + 8 * (rsr_index::NumBuckets(form, kk) + 1));
+      };
+      const size_t padded = rsr_index::PaddedBytesBound(rows, cols, kg, form);
+      // kg != k: a second index at kg, padded, then freed.
+      const size_t gemm =
+          kg == k ? padded
+                  : rsr_index::IndexBytes(rows, cols, kg, form) +
+                        std::max(build_scratch(kg), padded);
       bound = std::max(bound, rsr_index::IndexBytes(rows, cols, k, form) +
-                                  static_cast<size_t>(threads()) *
-                                      (4 * cols + 8 * (buckets + 1)));
+                                  std::max(build_scratch(k), gemm));
     }
     return bound + (64u << 10);
   }
 
  protected:
   // Payload: the index (rsr_index::Save); its code form says binary or
-  // ternary. Nothing else is derived: Gemm reads the index only.
+  // ternary. The padded index the int8 Gemm runs on (at its own k) is derived
+  // at Prepare and Load (GemmIndex), so the file format is unchanged.
   bool Serializable() const override { return true; }
   void SaveImpl(ByteWriter& out) const override { rsr_index::Save(out, ix_); }
   void LoadImpl(ByteReader& in, size_t rows, size_t cols) override {
@@ -110,10 +129,29 @@ class RsrppSimd final : public Kernel {
                   "rsrpp-simd: base-3 index without a -1 weight "
                   "(binary matrices use the binary code)");
     ix_ = std::move(ix);
+    px_ = GemmIndex(nullptr);
   }
 
   int BlockHeight(size_t cols, bool binary) const {
     return options().k != 0 ? options().k : RsrppSimdDefaultK(cols, binary);
+  }
+  // The int8 GEMM's block height (its own rule, block_height.cc), unless the
+  // caller chose k.
+  int GemmBlockHeight(size_t cols, bool binary) const {
+    return options().k != 0 ? options().k : RsrppSimdGemmK(cols, binary);
+  }
+
+  // The padded index for the int8 GEMM, from ix_ when the GEMM k is the same,
+  // else from a second index at the GEMM k, built from w (Prepare) or
+  // rebuilt from ix_ (Load), then freed.
+  rsr_index::PaddedIndex GemmIndex(const TernaryMatrix* w) const {
+    const bool binary = ix_.form == CodeForm::kBinary;
+    const int kg = GemmBlockHeight(ix_.cols, binary);
+    if (kg == ix_.k) return rsr_index::Pad(ix_, threads());
+    const rsr_index::Index gemm_ix =
+        w != nullptr ? rsr_index::Build(*w, kg, ix_.form, +1, threads())
+                     : rsr_index::Rebuild(ix_, kg, threads());
+    return rsr_index::Pad(gemm_ix, threads());
   }
 
   void PrepareImpl(const TernaryMatrix& w) override {
@@ -121,6 +159,7 @@ class RsrppSimd final : public Kernel {
     const int k = BlockHeight(w.cols(), binary);
     ix_ = rsr_index::Build(w, k, binary ? CodeForm::kBinary : CodeForm::kBase3,
                            +1, threads());
+    px_ = GemmIndex(&w);
   }
 
   void GemvI8(const QuantizedActivations& xq, float* y) const override {
@@ -129,7 +168,7 @@ class RsrppSimd final : public Kernel {
   }
   void GemmI8(const QuantizedActivations& xq, float* y) const override {
     HWY_DYNAMIC_DISPATCH(RsrGemmI8)
-    (ix_, xq.q.data(), xq.tokens, threads(), xq.scale.data(), weight_scale(),
+    (px_, xq.q.data(), xq.tokens, threads(), xq.scale.data(), weight_scale(),
      y);
   }
   void GemvF32(const float* x, float* y) const override {
@@ -142,6 +181,7 @@ class RsrppSimd final : public Kernel {
 
  private:
   rsr_index::Index ix_;
+  rsr_index::PaddedIndex px_;
 };
 
 }  // namespace
