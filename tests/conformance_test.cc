@@ -150,6 +150,17 @@ TEST_P(Conformance, ThreadsAndTokens) {
       }
 }
 
+// Prefill token counts: multi-token tiles (TL1/TL2 token tables of 32 tokens,
+// RSR++ token tiles) with their tails, N around 32 and a remainder.
+TEST_P(Conformance, ManyTokens) {
+  const std::vector<size_t> ns =
+      Quick() ? std::vector<size_t>{33} : std::vector<size_t>{17, 31, 32, 33, 77};
+  for (ActivationType act : Acts())
+    for (size_t tokens : ns)
+      for (auto [m, k] : {std::pair<size_t, size_t>{65, 97}, {130, 1001}})
+        Tester().Act(act).Shape(m, k).Tokens(tokens).Threads(2).Seed(tokens + k).Test();
+}
+
 // Worst-case accumulators: all weights +-1 and every activation at +-127,
 // at the largest K the kernel accepts (capped at 65536; quick: 4096).
 TEST_P(Conformance, WorstCaseAccumulators) {
@@ -158,6 +169,16 @@ TEST_P(Conformance, WorstCaseAccumulators) {
     for (Weights w : {Weights::kAllPlus, Weights::kAllMinus})
       for (Inputs in : {Inputs::kAllMax, Inputs::kAllMin})
         Tester().Act(act).Shape(5, k).Tokens(2).Threads(2).WeightKind(w).InputKind(in).Test();
+}
+
+// The same through the multi-token paths (TL1/TL2 token tables widen their
+// int16 sums every 63 / 85 groups; RSR++ token tiles).
+TEST_P(Conformance, WorstCaseAccumulatorsManyTokens) {
+  const size_t k = std::min<size_t>(Quick() ? 4096 : 65536, Caps().max_cols);
+  for (ActivationType act : Acts())
+    for (Weights w : {Weights::kAllPlus, Weights::kAllMinus})
+      for (Inputs in : {Inputs::kAllMax, Inputs::kAllMin})
+        Tester().Act(act).Shape(5, k).Tokens(33).Threads(2).WeightKind(w).InputKind(in).Test();
 }
 
 // Around the uint16 index limit (RSR permutations and offsets widen to uint32

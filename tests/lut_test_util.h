@@ -7,10 +7,12 @@
 #include <algorithm>
 #include <cstddef>
 #include <cstdint>
+#include <cstdlib>
 #include <random>
 #include <string>
 #include <vector>
 
+#include "baselines/lut/lut_format.h"
 #include "gtest/gtest.h"
 #include "rsr/kernel.h"
 #include "rsr/matrix.h"
@@ -21,11 +23,27 @@
 
 namespace rsr::lut_test {
 
-// Restores dynamic dispatch after each test (the helpers force targets).
+// Restores dynamic dispatch and the path rule after each test (the helpers
+// force targets and paths).
 class TargetTest : public ::testing::Test {
  protected:
-  void TearDown() override { SetTargetBits(0); }
+  void TearDown() override {
+    SetTargetBits(0);
+    SetLutPathForTest(LutPath::kAuto);
+  }
 };
+
+// RSR_TEST_SCALE=quick (the qemu-user runs): smaller grids.
+inline bool QuickScale() {
+  const char* s = std::getenv("RSR_TEST_SCALE");
+  return s != nullptr && std::string(s) == "quick";
+}
+
+inline const char* PathName(LutPath path) {
+  return path == LutPath::kAuto       ? "auto"
+         : path == LutPath::kPerToken ? "per-token"
+                                      : "token-table";
+}
 
 // Pack -> unpack gives back every matrix of a shape grid around the 64-row
 // tile and the 16- and 24-column blocks (ternary and binary); then
@@ -82,12 +100,83 @@ inline void ExpectMatchesReferenceOnTinyShapes(const std::string& kernel) {
   }
 }
 
+// The token-table path (forced) at every tail it has: M around the 64-row
+// tile and the kVecRowTiles chunk, K around the K block of kBlockGroups
+// groups of kCols columns and past the int16 widening interval, tokens around
+// the 32-token tile; then the auto rule's mix of both paths at token counts
+// around the rule's threshold. Ternary and binary weights, 1 and 3 threads.
+inline void ExpectTokenTablesMatchReference(const std::string& kernel,
+                                            size_t cols, bool quick) {
+  const size_t kb = kVecGroups(cols) * kVecDigits(cols);  // K block columns
+  const size_t widen = kVecWidenGroups(cols) * kVecDigits(cols);
+  const std::vector<size_t> ms =
+      quick ? std::vector<size_t>{1, 65} : std::vector<size_t>{1, 64, 65, 1090};
+  const std::vector<size_t> ks =
+      quick ? std::vector<size_t>{1, kb + 1, widen + kb + 1}
+            : std::vector<size_t>{1,          2,      cols,      kb - 1,
+                                  kb,         kb + 1, widen - 1, widen + kb + 1,
+                                  5 * kb + 7, 1000};
+  const std::vector<size_t> ns =
+      quick ? std::vector<size_t>{2, 33}
+            : std::vector<size_t>{1, 2, 31, 32, 33, 65};
+  for (const TargetInfo& target : SupportedTargets()) {
+    SetTargetBits(target.bits);
+    for (int threads : {1, 3}) {
+      auto k = CreateKernel(kernel, {.threads = threads});
+      for (size_t m : ms) {
+        for (size_t kk : ks) {
+          for (int binary = 0; binary < 2; ++binary) {
+            if (m > 65 && (binary || threads == 1 || kk < 1000)) continue;
+            const uint64_t seed = m * 1000 + kk * 10 + binary;
+            const TernaryMatrix w =
+                binary ? RandomBinary(m, kk, seed, 0.5, 0.5f)
+                       : RandomTernary(m, kk, seed, 1.0 / 3, 0.5f);
+            k->Prepare(w);
+            for (size_t tokens : ns) {
+              const auto x = RandomActivations(tokens * kk, seed + tokens);
+              const auto xq = QuantizeActivations(x, kk, tokens);
+              std::vector<float> ref(tokens * m);
+              ReferenceGemmI8(w, xq, ref);
+              for (LutPath path : {LutPath::kTokenTable, LutPath::kAuto}) {
+                SetLutPathForTest(path);
+                std::vector<float> y(tokens * m);
+                k->Gemm(x, tokens, y);
+                ASSERT_EQ(y, ref)
+                    << target.name << " threads=" << threads << " " << m << "x"
+                    << kk << " tokens=" << tokens << " binary=" << binary << " "
+                    << PathName(path);
+              }
+              SetLutPathForTest(LutPath::kAuto);
+            }
+          }
+        }
+      }
+    }
+  }
+  // The auto rule around its threshold: whole 32-token tiles plus a
+  // remainder on either path.
+  SetTargetBits(0);
+  auto k = CreateKernel(kernel, {.threads = 2});
+  const TernaryMatrix w = RandomTernary(130, 301, 5, 1.0 / 3, 0.5f);
+  k->Prepare(w);
+  // (thresholds: TL1 16, TL2 20 tokens; lut_kernel.h kVecMinTokens)
+  for (size_t tokens : {15, 16, 17, 19, 20, 21, 47, 48, 49, 51, 52, 53, 64}) {
+    const auto x = RandomActivations(tokens * 301, tokens);
+    std::vector<float> y(tokens * 130), ref(tokens * 130);
+    k->Gemm(x, tokens, y);
+    ReferenceGemmI8(w, QuantizeActivations(x, 301, tokens), ref);
+    ASSERT_EQ(y, ref) << "auto tokens=" << tokens;
+  }
+}
+
 // The int16 accumulator worst case: all weights +1 or -1 and activations all
 // -128 or 127 (token 0) or mixed with -128 every `stride` columns (token 1),
 // at a large K; through Kernel::GemmQuantized since QuantizeActivations
 // never produces -128.
 inline void ExpectExactAtAccumulatorWorstCase(const std::string& kernel,
-                                              size_t K, size_t stride) {
+                                              size_t K, size_t stride,
+                                              LutPath path) {
+  SetLutPathForTest(path);
   constexpr size_t kM = 65;
   for (int wv : {1, -1}) {
     const TernaryMatrix w = ConstantMatrix(kM, K, static_cast<int8_t>(wv));
@@ -110,7 +199,8 @@ inline void ExpectExactAtAccumulatorWorstCase(const std::string& kernel,
           k->Prepare(w);
           std::vector<float> y(2 * kM);
           k->GemmQuantized(xq, y);
-          ASSERT_EQ(y, ref) << target.name << " w=" << wv << " a=" << av;
+          ASSERT_EQ(y, ref) << target.name << " w=" << wv << " a=" << av
+                            << " K=" << K << " " << PathName(path);
         }
       }
     }

@@ -350,6 +350,248 @@ HWY_NOINLINE void BuildTables(const int8_t* HWY_RESTRICT q, size_t K,
 #endif
 }
 
+// ------------------------------ Token tables (GEMM, N >= 2)
+//
+// The token-table loop: per group of kDigits activations (TL2: a triple, TL1:
+// two pairs) and a tile of kVecTokens = 32 tokens, a table of 3^kDigits
+// entries, entry s being the vector of the 32 tokens' int16 sums
+// sum_i c_i * x_t[i] for the weights c with s = sum_i (c_i + 1) 3^(n-1-i);
+// both signs are stored, so the TL2 sign bit needs no vector op. A row's
+// packed indices pick an entry, and one 64-byte load plus one int16 add serve
+// 32 tokens. The packed indices of a tile and K block are first expanded
+// (SIMD, over rows) into uint16 element offsets into the block's tables, so
+// the inner loop is a quarter of a 64-bit scalar load, one vector load and
+// one add per lookup: at two 64-byte loads per cycle it is load-bound (a
+// stand-alone copy of the loop runs at ~0.2 ns per lookup on Zen 5, with
+// random or constant offsets alike; two vectors per offset, i.e. 64 tokens,
+// did not help: 0.22 ns per vector).
+
+// Tables of `groups` groups: tables[(g * kSlots + s) * 32 + t]. xt holds the
+// 32 tokens of each of the groups' kDigits * groups columns. The 9 sums of
+// the last two columns go to the middle block of 9 slots (first digits all
+// 0), and every other block is that plus its first digits' sum, read back.
+template <size_t kDigits>
+HWY_INLINE void VecTables(const int16_t* HWY_RESTRICT xt, size_t groups,
+                          int16_t* HWY_RESTRICT tables) {
+  static_assert(kDigits == 3 || kDigits == 4);
+  constexpr size_t kSlots = kDigits == 3 ? 27 : 81;
+  constexpr size_t kMid = (kSlots / 9 - 1) / 2;  // block of first digits 0
+  constexpr size_t T = kVecTokens;
+  const hn::CappedTag<int16_t, kVecTokens> d;
+  const size_t L = hn::Lanes(d);
+  for (size_t g = 0; g < groups; ++g) {
+    const int16_t* a = xt + g * kDigits * T;
+    int16_t* out = tables + g * kSlots * T;
+    for (size_t v = 0; v < T; v += L) {
+      // The 9 sums c*x + e*y of a pair of columns at 3 * (c + 1) + e + 1,
+      // stored from `to` on.
+      const auto pair = [&](const int16_t* xy, int16_t* to) {
+        const auto x = hn::Load(d, xy + v), y = hn::Load(d, xy + T + v);
+        const auto nx = hn::Neg(x);
+        hn::Store(hn::Sub(nx, y), d, to + v);
+        hn::Store(nx, d, to + T + v);
+        hn::Store(hn::Add(nx, y), d, to + 2 * T + v);
+        hn::Store(hn::Neg(y), d, to + 3 * T + v);
+        hn::Store(hn::Zero(d), d, to + 4 * T + v);
+        hn::Store(y, d, to + 5 * T + v);
+        hn::Store(hn::Sub(x, y), d, to + 6 * T + v);
+        hn::Store(x, d, to + 7 * T + v);
+        hn::Store(hn::Add(x, y), d, to + 8 * T + v);
+      };
+      int16_t* mid = out + kMid * 9 * T;
+      pair(a + (kDigits - 2) * T, mid);
+      if constexpr (kDigits == 3) {
+        const auto a0 = hn::Load(d, a + v);
+        for (size_t j = 0; j < 9; ++j) {
+          const auto p = hn::Load(d, mid + j * T + v);
+          hn::Store(hn::Sub(p, a0), d, out + j * T + v);
+          hn::Store(hn::Add(p, a0), d, out + (18 + j) * T + v);
+        }
+      } else {
+        // The first pair's sums go to block 0 (slots 0..8) first: block 0
+        // is then rewritten last, from its own stored first-pair sum.
+        pair(a, out);
+        for (size_t k = 9; k-- > 0;) {
+          if (k == kMid) continue;
+          const auto f = hn::Load(d, out + k * T + v);
+          for (size_t j = 0; j < 9; ++j) {
+            const auto p = hn::Load(d, mid + j * T + v);
+            hn::Store(hn::Add(p, f), d, out + (9 * k + j) * T + v);
+          }
+        }
+      }
+    }
+  }
+}
+
+// Element offsets (g * kSlots + slot) * 32 into the tables for the 64 rows of
+// one tile and `nblocks` consecutive packed blocks: offsets[g * 64 + r]. TL1
+// (groups of 4 columns): the index byte of pairs 2p, 2p+1 (nibbles i0, i1) is
+// group p, slot 9 * i0 + i1. TL2 (triples): slot 13 + v, v = -|v| when the
+// sign bit is set.
+template <bool kSigned>
+HWY_INLINE void VecOffsets(const uint8_t* HWY_RESTRICT blocks, size_t nblocks,
+                           uint16_t* HWY_RESTRICT offsets) {
+  constexpr size_t block_bytes = (kSigned ? 5 : 4) * kRows;
+  constexpr size_t kSlots = kSigned ? 27 : 81;
+  constexpr size_t kPerBlock = kSigned ? 8 : 4;  // groups per block
+  const hn::CappedTag<uint16_t, kRows> d;
+  const hn::Rebind<uint8_t, decltype(d)> d8;
+  const size_t L = hn::Lanes(d);
+  const auto k0F = hn::Set(d, 0x0F);
+  const auto kF0 = hn::Set(d, 0xF0);
+  for (size_t b = 0; b < nblocks; ++b) {
+    const uint8_t* blk = blocks + b * block_bytes;
+    for (size_t s = 0; s < kRows; s += L) {
+      // base = the element offset of slot 0 of group g in the K block.
+      const auto base = [&](size_t g) {
+        return hn::Set(d, static_cast<uint16_t>((b * kPerBlock + g) * kSlots *
+                                                kVecTokens));
+      };
+      uint16_t* out = offsets + b * kPerBlock * kRows + s;
+      if constexpr (kSigned) {
+        const auto sign = hn::PromoteTo(d, hn::LoadU(d8, blk + 4 * kRows + s));
+        for (size_t j = 0; j < kTlGroupsPerBlock; ++j) {
+          const auto nib =
+              hn::PromoteTo(d, hn::LoadU(d8, blk + j / 2 * kRows + s));
+          // 32 * |v| (the nibble of triple j), then 32 * (13 +- |v|).
+          const auto mag32 = j % 2 == 0 ? hn::ShiftLeft<5>(hn::And(nib, k0F))
+                                        : hn::ShiftLeft<1>(hn::And(nib, kF0));
+          const auto mid = hn::Add(base(j), hn::Set(d, 13 * kVecTokens));
+          const auto neg =
+              hn::TestBit(sign, hn::Set(d, static_cast<uint16_t>(0x80 >> j)));
+          hn::Store(
+              hn::IfThenElse(neg, hn::Sub(mid, mag32), hn::Add(mid, mag32)), d,
+              out + j * kRows);
+        }
+      } else {
+        for (size_t p = 0; p < kTlGroupsPerBlock / 2; ++p) {
+          const auto nib = hn::PromoteTo(d, hn::LoadU(d8, blk + p * kRows + s));
+          const auto i0 = hn::And(nib, k0F);
+          const auto slot = hn::Add(hn::Add(hn::ShiftLeft<3>(i0), i0),
+                                    hn::ShiftRight<4>(nib));
+          hn::Store(hn::Add(base(p), hn::ShiftLeft<5>(slot)), d,
+                    out + p * kRows);
+        }
+      }
+    }
+  }
+}
+
+// acc32[i] += acc16[i], acc16[i] = 0 for i < n.
+HWY_INLINE void VecWiden(int16_t* HWY_RESTRICT acc16,
+                         int32_t* HWY_RESTRICT acc32, size_t n) {
+  const hn::ScalableTag<int32_t> d32;
+  const hn::Rebind<int16_t, decltype(d32)> d16;
+  const size_t L = hn::Lanes(d32);
+  for (size_t i = 0; i < n; i += L) {
+    const auto w = hn::PromoteTo(d32, hn::Load(d16, acc16 + i));
+    hn::Store(hn::Add(hn::Load(d32, acc32 + i), w), d32, acc32 + i);
+    hn::Store(hn::Zero(d16), d16, acc16 + i);
+  }
+}
+
+// acc[r * 32 + t] += the looked-up entries of row r's `groups` groups, for the
+// 64 rows of a tile; with acc32, then acc32 += acc and acc = 0 (the widening,
+// fused: a separate pass over the chunk's sums cost ~5%). 8 rows at a time
+// (independent add chains), their 8 uint16 offsets read as two 64-bit words
+// (one scalar load per lookup was the limit: tl2 6912x2560 N = 128 7.9 -> 6.9
+// ms).
+HWY_INLINE void VecAccumulate(const int16_t* HWY_RESTRICT tables,
+                              const uint16_t* HWY_RESTRICT offsets,
+                              size_t groups, int16_t* HWY_RESTRICT acc,
+                              int32_t* HWY_RESTRICT acc32) {
+  const hn::CappedTag<int16_t, kVecTokens> d;
+  const size_t L = hn::Lanes(d);
+  constexpr size_t T = kVecTokens;
+  for (size_t r = 0; r < kRows; r += 8) {
+    for (size_t v = 0; v < T; v += L) {
+      int16_t* a = acc + r * T + v;
+      const int16_t* tab = tables + v;
+      auto s0 = hn::Load(d, a), s1 = hn::Load(d, a + T);
+      auto s2 = hn::Load(d, a + 2 * T), s3 = hn::Load(d, a + 3 * T);
+      auto s4 = hn::Load(d, a + 4 * T), s5 = hn::Load(d, a + 5 * T);
+      auto s6 = hn::Load(d, a + 6 * T), s7 = hn::Load(d, a + 7 * T);
+      const uint16_t* o = offsets + r;
+      for (size_t g = 0; g < groups; ++g, o += kRows) {
+        uint64_t w0, w1;
+        memcpy(&w0, o, 8);
+        memcpy(&w1, o + 4, 8);
+        s0 = hn::Add(s0, hn::Load(d, tab + (w0 & 0xFFFF)));
+        s1 = hn::Add(s1, hn::Load(d, tab + ((w0 >> 16) & 0xFFFF)));
+        s2 = hn::Add(s2, hn::Load(d, tab + ((w0 >> 32) & 0xFFFF)));
+        s3 = hn::Add(s3, hn::Load(d, tab + (w0 >> 48)));
+        s4 = hn::Add(s4, hn::Load(d, tab + (w1 & 0xFFFF)));
+        s5 = hn::Add(s5, hn::Load(d, tab + ((w1 >> 16) & 0xFFFF)));
+        s6 = hn::Add(s6, hn::Load(d, tab + ((w1 >> 32) & 0xFFFF)));
+        s7 = hn::Add(s7, hn::Load(d, tab + (w1 >> 48)));
+      }
+      hn::Store(s0, d, a);
+      hn::Store(s1, d, a + T);
+      hn::Store(s2, d, a + 2 * T);
+      hn::Store(s3, d, a + 3 * T);
+      hn::Store(s4, d, a + 4 * T);
+      hn::Store(s5, d, a + 5 * T);
+      hn::Store(s6, d, a + 6 * T);
+      hn::Store(s7, d, a + 7 * T);
+    }
+    if (acc32) VecWiden(acc + r * T, acc32 + r * T, 8 * T);
+  }
+}
+
+// The int32 sums of tiles [tile_begin, tile_end) x one tile of 32 tokens
+// (LutVecJob): K blocks of kVecGroups(kCols) groups; per block, build its
+// tables, then per tile expand the offsets and accumulate in int16; widen to
+// int32 before more than kVecWidenGroups groups have been added.
+template <size_t kCols, bool kSigned>
+HWY_NOINLINE void LutVecRows(const LutVecJob& job) {
+  constexpr size_t kGroups = kVecGroups(kCols);
+  constexpr size_t kPerBlock = kVecGroupsPerBlock(kCols);
+  constexpr size_t kBlocks = kGroups / kPerBlock;  // packed blocks
+  constexpr size_t block_bytes = (kSigned ? 5 : 4) * kRows;
+  const size_t bpt = job.blocks_per_tile;
+  const size_t tiles = job.tile_end - job.tile_begin;
+  const size_t n = tiles * kRows * kVecTokens;
+  memset(job.acc16, 0, n * sizeof(int16_t));
+  memset(job.acc32, 0, n * sizeof(int32_t));
+  size_t since_widen = 0;  // groups added to acc16 since the last widening
+  for (size_t b0 = 0; b0 < bpt; b0 += kBlocks) {
+    const size_t nb = HWY_MIN(kBlocks, bpt - b0);
+    const size_t groups = nb * kPerBlock;
+    // Widen after this block when the next one could overflow, and at the end.
+    const size_t next = HWY_MIN(kBlocks, bpt - b0 - nb) * kPerBlock;
+    since_widen += groups;
+    const bool widen = next == 0 || since_widen + next > kVecWidenGroups(kCols);
+    if (widen) since_widen = 0;
+    VecTables<kVecDigits(kCols)>(
+        job.xt + b0 * kTlGroupsPerBlock * kCols * kVecTokens, groups,
+        job.tables);
+    for (size_t i = 0; i < tiles; ++i) {
+      const size_t tile = job.tile_begin + i;
+      VecOffsets<kSigned>(job.packed + (tile * bpt + b0) * block_bytes, nb,
+                          job.offsets);
+      const size_t at = i * kRows * kVecTokens;
+      VecAccumulate(job.tables, job.offsets, groups, job.acc16 + at,
+                    widen ? job.acc32 + at : nullptr);
+    }
+  }
+  // Dequantize in place (int32 -> float, same size): float(dot) / act_scale *
+  // weight_scale, as DequantizeDot, so identical on every target.
+  const hn::CappedTag<float, kVecTokens> df;
+  const hn::RebindToSigned<decltype(df)> di;
+  const size_t L = hn::Lanes(df);
+  HWY_DASSERT(kVecTokens % L == 0);
+  const auto ws = hn::Set(df, job.weight_scale);
+  float* out = reinterpret_cast<float*>(job.acc32);
+  for (size_t v = 0; v < kVecTokens; v += L) {
+    const auto as = hn::Load(df, job.act_scale + v);
+    for (size_t i = v; i < n; i += kVecTokens) {
+      const auto dot = hn::ConvertTo(df, hn::Load(di, job.acc32 + i));
+      hn::Store(hn::Mul(hn::Div(dot, as), ws), df, out + i);
+    }
+  }
+}
+
 }  // namespace lut
 // NOLINTNEXTLINE(google-readability-namespace-comments)
 }  // namespace HWY_NAMESPACE

@@ -18,6 +18,7 @@
 //   ExtraBytes(p)        prepared bytes besides the blocks
 //   BuildTables(q, K, t) all group tables of one token (SIMD, dispatched)
 //   Tiles(job)           the dispatched tile loop (lut-inl.h LutTiles)
+//   VecRows(job)         the dispatched token-table loop (LutVecRows)
 #pragma once
 
 #include <algorithm>
@@ -40,6 +41,20 @@ namespace rsr::lut {
 // 8 * groups * 32 bytes (1 MiB for TL1 at K = 8192) while each tile's weights
 // are read from DRAM once and from L2 for the other tokens.
 inline constexpr size_t kTokenBlock = 8;
+
+// Token-table path (lut-inl.h LutVecRows): a last partial tile of fewer than
+// kVecMinTokens tokens goes through the per-token path instead, whose cost
+// grows per token while a token tile costs the same for 1 or 32 tokens. AMD
+// Zen 5 (family 26 model 2), AVX3_DL, 1 thread, min ms, N = 8 / 12 / 16 / 20
+// / 24 per token vs one token tile, 6912x2560: tl1 0.82 / 1.14 / 1.48 / 1.66
+// / 1.97 vs 1.35-1.42, tl2 0.61 / 0.91 / 1.22 / 1.53 / 1.83 vs 1.43-1.47;
+// 2560x6912: tl1 0.70 / 1.04 / 1.40 / 1.75 / 2.08 vs 1.35-1.44, tl2 0.61 /
+// 0.91 / 1.20 / 1.52 / 1.83 vs 1.42-1.50 (load 5 from other jobs).
+template <class Format>
+inline constexpr size_t kVecMinTokens = Format::kCols == 2 ? 16 : 20;
+// Tables are rebuilt per chunk of at most kVecRowTiles tiles, whose int16
+// and int32 sums (64 * 32 * 6 bytes per tile) stay in L2.
+inline constexpr size_t kVecRowTiles = 16;
 
 template <class Format>
 inline constexpr size_t kBlockCols = kTlGroupsPerBlock* Format::kCols;
@@ -108,7 +123,7 @@ class LutKernel final : public Kernel {
     KernelCaps c;
     c.int8_activations = true;
     c.simd = true;
-    c.native_gemm = true;  // one weight pass per kTokenBlock tokens
+    c.native_gemm = true;  // token tables: one lookup serves 32 tokens
     return c;
   }
   size_t PreparedBytes() const override {
@@ -124,49 +139,49 @@ class LutKernel final : public Kernel {
  protected:
   void PrepareImpl(const TernaryMatrix& w) override { p_ = Pack<Format>(w); }
 
-  // Each chunk of tiles (one per thread) builds its own tables for the
-  // tokens of a block and then runs its tiles: no serial table phase, and no
-  // thread reads tables another core wrote, for one extra table build per
-  // extra thread (~1 ns per group and token). AVX3_DL, 2 threads, median ms,
-  // one shared table built first -> per thread: 640x2560 tl1 0.0147 ->
-  // 0.0117, tl2 0.0121 -> 0.0104; 2560^2 tl1 0.0405 -> 0.0375, tl2 0.0341 ->
-  // 0.0322 (1 thread unchanged). The SIMD table build (lut-inl.h) took the
-  // 1-thread GEMV 640x2560 from 0.0257 to 0.0189 ms (tl1), 0.0227 to 0.0162
-  // (tl2); 2560^2 0.0766 -> 0.0693, 0.0664 -> 0.0601.
+  // Tokens [0, n_vec) go through the token tables (LutVecRows), the rest
+  // through the per-token tables (LutTiles); see VecTokens for the rule.
   void GemmI8(const QuantizedActivations& xq, float* y) const override {
-    const size_t M = p_.rows, K = p_.cols;
-    HWY_DASSERT(xq.cols == K);
+    HWY_DASSERT(xq.cols == p_.cols);
+    const size_t n_vec = VecTokens(xq.tokens);
+    const size_t parts = ChunkParts(p_.tiles, threads(), 1);
+    const size_t cols_pad = p_.blocks_per_tile * kBlockCols<Format>;
+    const size_t vec_tiles = (n_vec + kVecTokens - 1) / kVecTokens;
+    hwy::AlignedFreeUniquePtr<int16_t[]> xt;
+    if (n_vec > 0) {
+      xt = hwy::AllocateAligned<int16_t>(vec_tiles * cols_pad * kVecTokens);
+      if (!xt) throw ScratchError();
+      // Token-minor int16 copies of the activations, zero past K and N.
+      ParallelChunks(vec_tiles, threads(), 1, [&](size_t b, size_t e) {
+        for (size_t tt = b; tt < e; ++tt) {
+          int16_t* out = xt.get() + tt * cols_pad * kVecTokens;
+          std::fill_n(out, cols_pad * kVecTokens, int16_t{0});
+          const size_t t0 = tt * kVecTokens;
+          const size_t nt = std::min(kVecTokens, n_vec - t0);
+          for (size_t t = 0; t < nt; ++t) {
+            const int8_t* q = xq.token(t0 + t);
+            for (size_t k = 0; k < xq.cols; ++k) out[k * kVecTokens + t] = q[k];
+          }
+        }
+      });
+    }
+    // Per part: the token-table scratch, then the per-token tables.
+    const size_t vec_bytes = n_vec == 0 ? 0 : VecScratchBytes();
     const size_t token_bytes =
         p_.blocks_per_tile * kTlGroupsPerBlock * kTlTableBytes;
-    const size_t m_pad = p_.tiles * kTlRows;
-    const size_t tb = std::min(kTokenBlock, xq.tokens);
-    const size_t parts = ChunkParts(p_.tiles, threads(), 1);
-    auto tables = hwy::AllocateAligned<uint8_t>(parts * tb * token_bytes);
-    auto dots = hwy::AllocateAligned<int32_t>(tb * m_pad);
-    if (!tables || !dots)
-      throw Error("x", std::string(Format::kName) +
-                           ": cannot allocate the table scratch");
-    const float ws = weight_scale();
+    const size_t tb = std::min(kTokenBlock, xq.tokens - n_vec);
+    const size_t part_bytes = vec_bytes + tb * token_bytes;
+    auto scratch = hwy::AllocateAligned<uint8_t>(parts * part_bytes);
+    // (hwy::AllocateAligned asserts on 0 bytes.)
+    auto dots = hwy::AllocateAligned<int32_t>(std::max<size_t>(1, tb) *
+                                              p_.tiles * kTlRows);
+    if (!scratch || !dots) throw ScratchError();
     ParallelChunks(
         p_.tiles, threads(), 1, [&](size_t b, size_t e, size_t part) {
-          uint8_t* tab = tables.get() + part * tb * token_bytes;
-          const size_t r1 = std::min(M, e * kTlRows);
-          for (size_t t0 = 0; t0 < xq.tokens; t0 += tb) {
-            const size_t nt = std::min(tb, xq.tokens - t0);
-            for (size_t t = 0; t < nt; ++t)
-              Format::BuildTables(xq.token(t0 + t), K, tab + t * token_bytes);
-            Format::Tiles({reinterpret_cast<const uint8_t*>(p_.blocks.data()),
-                           p_.blocks_per_tile, tab, nt, b, e, dots.get(),
-                           m_pad});
-            for (size_t t = 0; t < nt; ++t) {
-              const float as = xq.scale[t0 + t];
-              for (size_t r = b * kTlRows; r < r1; ++r) {
-                const int32_t dot =
-                    dots[t * m_pad + r] + Format::RowBias(p_, r);
-                y[(t0 + t) * M + r] = DequantizeDot(dot, as, ws);
-              }
-            }
-          }
+          uint8_t* mine = scratch.get() + part * part_bytes;
+          if (n_vec > 0) VecPart(xq, xt.get(), n_vec, b, e, mine, y);
+          if (n_vec < xq.tokens)
+            TokenPart(xq, n_vec, b, e, mine + vec_bytes, dots.get(), y);
         });
   }
 
@@ -202,6 +217,116 @@ class LutKernel final : public Kernel {
   }
 
  private:
+  static constexpr size_t kSlots = kVecSlots(Format::kCols);
+  static constexpr size_t kGroups = kVecGroups(Format::kCols);
+
+  static Error ScratchError() {
+    return Error("x", std::string(Format::kName) +
+                          ": cannot allocate the table scratch");
+  }
+
+  // How many of N tokens take the token tables: whole tiles of 32 tokens,
+  // plus the last partial tile when it holds at least kVecMinTokens tokens
+  // (fewer go through the per-token path, whose cost grows per token while a
+  // token tile costs the same for 1 or 32 tokens).
+  static size_t VecTokens(size_t n) {
+    switch (g_lut_path.load(std::memory_order_relaxed)) {
+      case LutPath::kPerToken:
+        return 0;
+      case LutPath::kTokenTable:
+        return n;
+      case LutPath::kAuto:
+        break;
+    }
+    const size_t full = n / kVecTokens * kVecTokens;
+    return n - full >= kVecMinTokens<Format> ? n : full;
+  }
+
+  // Per part: tables, offsets, int16 and int32 sums of kVecRowTiles tiles.
+  static size_t VecScratchBytes() {
+    return kGroups * kSlots * kVecTokens * sizeof(int16_t) +
+           kGroups * kTlRows * sizeof(uint16_t) +
+           kVecRowTiles * kTlRows * kVecTokens * (2 + 4);
+  }
+
+  // Tiles [b, e) x tokens [0, n_vec): per chunk of kVecRowTiles tiles and
+  // tile of 32 tokens, LutVecRows, then the dequantized sums to y.
+  void VecPart(const QuantizedActivations& xq, const int16_t* xt, size_t n_vec,
+               size_t b, size_t e, uint8_t* scratch, float* y) const {
+    const size_t M = p_.rows;
+    const size_t cols_pad = p_.blocks_per_tile * kBlockCols<Format>;
+    auto* tables = reinterpret_cast<int16_t*>(scratch);
+    auto* offsets =
+        reinterpret_cast<uint16_t*>(tables + kGroups * kSlots * kVecTokens);
+    auto* acc16 = reinterpret_cast<int16_t*>(offsets + kGroups * kTlRows);
+    auto* acc32 =
+        reinterpret_cast<int32_t*>(acc16 + kVecRowTiles * kTlRows * kVecTokens);
+    const float ws = weight_scale();
+    // Chunks of at most kVecRowTiles tiles, as equal as possible (each
+    // builds its own tables).
+    const size_t chunks = (e - b + kVecRowTiles - 1) / kVecRowTiles;
+    const size_t chunk = (e - b + chunks - 1) / chunks;
+    for (size_t c0 = b; c0 < e; c0 += chunk) {
+      const size_t c1 = std::min(e, c0 + chunk);
+      const size_t r0 = c0 * kTlRows, r1 = std::min(M, c1 * kTlRows);
+      for (size_t t0 = 0; t0 < n_vec; t0 += kVecTokens) {
+        const size_t nt = std::min(kVecTokens, n_vec - t0);
+        alignas(64) float scale[kVecTokens];
+        for (size_t t = 0; t < kVecTokens; ++t)
+          scale[t] = t < nt ? xq.scale[t0 + t] : 1.0f;
+        Format::VecRows({reinterpret_cast<const uint8_t*>(p_.blocks.data()),
+                         p_.blocks_per_tile, xt + t0 * cols_pad, c0, c1, tables,
+                         offsets, acc16, acc32, scale, ws});
+        // Row-major, token-minor results to the token-major y, a tile of
+        // rows at a time.
+        const float* deq = reinterpret_cast<const float*>(acc32);
+        for (size_t s0 = r0; s0 < r1; s0 += kTlRows) {
+          const size_t s1 = std::min(r1, s0 + kTlRows);
+          for (size_t t = 0; t < nt; ++t) {
+            float* yt = y + (t0 + t) * M;
+            for (size_t r = s0; r < s1; ++r)
+              yt[r] = deq[(r - r0) * kVecTokens + t];
+          }
+        }
+      }
+    }
+  }
+
+  // Tiles [b, e) x tokens [t_begin, N) through the per-token tables: blocks
+  // of kTokenBlock tokens build their tables into this part's scratch (no
+  // thread reads tables another core wrote, for one extra table build per
+  // extra thread, ~1 ns per group and token), then run the tiles. AVX3_DL,
+  // 2 threads, median ms, one shared table built first -> per thread:
+  // 640x2560 tl1 0.0147 -> 0.0117, tl2 0.0121 -> 0.0104; 2560^2 tl1 0.0405
+  // -> 0.0375, tl2 0.0341 -> 0.0322 (1 thread unchanged). The SIMD table
+  // build (lut-inl.h) took the 1-thread GEMV 640x2560 from 0.0257 to 0.0189
+  // ms (tl1), 0.0227 to 0.0162 (tl2); 2560^2 0.0766 -> 0.0693, 0.0664 ->
+  // 0.0601.
+  void TokenPart(const QuantizedActivations& xq, size_t t_begin, size_t b,
+                 size_t e, uint8_t* tab, int32_t* dots, float* y) const {
+    const size_t M = p_.rows, K = p_.cols;
+    const size_t token_bytes =
+        p_.blocks_per_tile * kTlGroupsPerBlock * kTlTableBytes;
+    const size_t m_pad = p_.tiles * kTlRows;
+    const size_t tb = std::min(kTokenBlock, xq.tokens - t_begin);
+    const float ws = weight_scale();
+    const size_t r1 = std::min(M, e * kTlRows);
+    for (size_t t0 = t_begin; t0 < xq.tokens; t0 += tb) {
+      const size_t nt = std::min(tb, xq.tokens - t0);
+      for (size_t t = 0; t < nt; ++t)
+        Format::BuildTables(xq.token(t0 + t), K, tab + t * token_bytes);
+      Format::Tiles({reinterpret_cast<const uint8_t*>(p_.blocks.data()),
+                     p_.blocks_per_tile, tab, nt, b, e, dots, m_pad});
+      for (size_t t = 0; t < nt; ++t) {
+        const float as = xq.scale[t0 + t];
+        for (size_t r = b * kTlRows; r < r1; ++r) {
+          const int32_t dot = dots[t * m_pad + r] + Format::RowBias(p_, r);
+          y[(t0 + t) * M + r] = DequantizeDot(dot, as, ws);
+        }
+      }
+    }
+  }
+
   typename Format::Packed p_;
 };
 

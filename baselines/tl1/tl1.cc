@@ -14,6 +14,9 @@ namespace rsr {
 namespace HWY_NAMESPACE {
 
 void Tl1Tiles(const LutTileJob& job) { lut::LutTiles</*kSigned=*/false>(job); }
+void Tl1VecRows(const LutVecJob& job) {
+  lut::LutVecRows</*kCols=*/2, /*kSigned=*/false>(job);
+}
 // Slot 3*c0 + c1 + 4 holds c0*a0 + c1*a1 for slots 0..8.
 void Tl1Tables(const int8_t* q, size_t K, uint8_t* tables) {
   lut::BuildTables<2, 4, 9>(q, K, tables);
@@ -32,6 +35,7 @@ HWY_AFTER_NAMESPACE();
 namespace rsr {
 HWY_EXPORT(Tl1Tiles);
 HWY_EXPORT(Tl1Tables);
+HWY_EXPORT(Tl1VecRows);
 
 namespace {
 
@@ -63,6 +67,9 @@ struct Tl1Format {
   static constexpr auto* BuildTables = &BuildTl1Tables;
   static void Tiles(const LutTileJob& job) {
     HWY_DYNAMIC_DISPATCH(Tl1Tiles)(job);
+  }
+  static void VecRows(const LutVecJob& job) {
+    HWY_DYNAMIC_DISPATCH(Tl1VecRows)(job);
   }
 };
 

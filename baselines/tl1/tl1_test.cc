@@ -82,7 +82,23 @@ TEST_F(Tl1Kernel, MatchesReferenceOnTinyShapes) {
 }
 
 TEST_F(Tl1Kernel, ExactAtAccumulatorWorstCase) {
-  lut_test::ExpectExactAtAccumulatorWorstCase("tl1", 65536, 2);
+  for (LutPath path : {LutPath::kPerToken, LutPath::kTokenTable})
+    lut_test::ExpectExactAtAccumulatorWorstCase("tl1", 65536, 2, path);
+}
+
+// Just past the token tables' widening interval (and one K block further):
+// int16 sums that one more group would overflow.
+TEST_F(Tl1Kernel, TokenTablesExactAtWideningInterval) {
+  constexpr size_t kCols = 2;
+  for (size_t groups : {kVecWidenGroups(kCols), kVecWidenGroups(kCols) + 1,
+                        kVecWidenGroups(kCols) + kVecGroups(kCols)}) {
+    lut_test::ExpectExactAtAccumulatorWorstCase(
+        "tl1", kVecDigits(kCols) * groups, 2, LutPath::kTokenTable);
+  }
+}
+
+TEST_F(Tl1Kernel, TokenTablesMatchReference) {
+  lut_test::ExpectTokenTablesMatchReference("tl1", 2, lut_test::QuickScale());
 }
 
 TEST_F(Tl1Kernel, PreparedBytesIsTwoBitsPerWeight) {

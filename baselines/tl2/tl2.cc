@@ -14,6 +14,9 @@ namespace rsr {
 namespace HWY_NAMESPACE {
 
 void Tl2Tiles(const LutTileJob& job) { lut::LutTiles</*kSigned=*/true>(job); }
+void Tl2VecRows(const LutVecJob& job) {
+  lut::LutVecRows</*kCols=*/3, /*kSigned=*/true>(job);
+}
 // Slot 9*c0 + 3*c1 + c2 holds c0*a0 + c1*a1 + c2*a2 for slots 0..13.
 void Tl2Tables(const int8_t* q, size_t K, uint8_t* tables) {
   lut::BuildTables<3, 0, 14>(q, K, tables);
@@ -32,6 +35,7 @@ HWY_AFTER_NAMESPACE();
 namespace rsr {
 HWY_EXPORT(Tl2Tiles);
 HWY_EXPORT(Tl2Tables);
+HWY_EXPORT(Tl2VecRows);
 
 namespace {
 
@@ -82,6 +86,9 @@ struct Tl2Format {
   static constexpr auto* BuildTables = &BuildTl2Tables;
   static void Tiles(const LutTileJob& job) {
     HWY_DYNAMIC_DISPATCH(Tl2Tiles)(job);
+  }
+  static void VecRows(const LutVecJob& job) {
+    HWY_DYNAMIC_DISPATCH(Tl2VecRows)(job);
   }
 };
 

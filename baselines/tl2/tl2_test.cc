@@ -103,7 +103,23 @@ TEST_F(Tl2Kernel, MatchesReferenceOnTinyShapes) {
 
 // K = 65537: a zero-padded last triple.
 TEST_F(Tl2Kernel, ExactAtAccumulatorWorstCase) {
-  lut_test::ExpectExactAtAccumulatorWorstCase("tl2", 65536 + 1, 3);
+  for (LutPath path : {LutPath::kPerToken, LutPath::kTokenTable})
+    lut_test::ExpectExactAtAccumulatorWorstCase("tl2", 65536 + 1, 3, path);
+}
+
+// Just past the token tables' widening interval (and one K block further):
+// int16 sums that one more group would overflow.
+TEST_F(Tl2Kernel, TokenTablesExactAtWideningInterval) {
+  constexpr size_t kCols = 3;
+  for (size_t groups : {kVecWidenGroups(kCols), kVecWidenGroups(kCols) + 1,
+                        kVecWidenGroups(kCols) + kVecGroups(kCols)}) {
+    lut_test::ExpectExactAtAccumulatorWorstCase(
+        "tl2", kVecDigits(kCols) * groups, 3, LutPath::kTokenTable);
+  }
+}
+
+TEST_F(Tl2Kernel, TokenTablesMatchReference) {
+  lut_test::ExpectTokenTablesMatchReference("tl2", 3, lut_test::QuickScale());
 }
 
 TEST_F(Tl2Kernel, PreparedBytesIsFiveBitsPerTriple) {
