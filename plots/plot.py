@@ -434,7 +434,8 @@ def plot_compute_roofline(recs, bw, out, sub):
     fig, axes = plt.subplots(len(ths), len(kernels), figsize=(3.6 * len(kernels), 3.4 * len(ths)),
                              squeeze=False)
     shapes = sorted({(r["m"], r["k"]) for r in recs})
-    shape_marker = dict(zip(shapes, "osD^vP*Xh"))
+    markers = "osD^vP*Xh<>p8d"
+    shape_marker = {sh: markers[i % len(markers)] for i, sh in enumerate(shapes)}
     flat = []
     for i, th in enumerate(ths):
         for j, k in enumerate(kernels):
