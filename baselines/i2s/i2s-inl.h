@@ -63,8 +63,7 @@ size_t ChunkBytes() { return hn::Lanes(hn::ScalableTag<uint8_t>()); }
 void GemmRows(const uint8_t* HWY_RESTRICT w, size_t row_bytes, size_t M,
               const int8_t* HWY_RESTRICT xs, size_t xstride, size_t tokens,
               const int32_t* sums, const float* act_scales, float w_scale,
-              float* HWY_RESTRICT y, size_t r0, size_t r1,
-              bool /*prefetch: this loop has none*/) {
+              float* HWY_RESTRICT y, size_t r0, size_t r1) {
   for (size_t r = r0; r < r1; ++r) {
     const uint8_t* row = w + r * row_bytes;
     for (size_t t = 0; t < tokens; ++t) {
@@ -328,7 +327,7 @@ RSR_I2S_ATTR HWY_INLINE void GroupDots(const VU8 (&v)[R],
 // accumulators need 4 registers per (row, token) and load each activation
 // once per row: 1 load per dot). Range: a lane gains 16 products <= 3 * 128
 // per chunk, |lane| <= 24 K < 2^31 for K <= 2^26.
-template <size_t R, size_t T, bool kPrefetch>
+template <size_t R, size_t T>
 RSR_I2S_ATTR HWY_INLINE void TileDotsShared(const uint8_t* const* rows,
                                             const uint8_t* const* next,
                                             const int8_t* const* toks,
@@ -342,7 +341,7 @@ RSR_I2S_ATTR HWY_INLINE void TileDotsShared(const uint8_t* const* rows,
   for (size_t c = 0; c < nchunks; ++c) {
     VU8 v[R];
     for (size_t i = 0; i < R; ++i) {
-      if constexpr (kPrefetch) PrefetchL2(next[i] + c * C);
+      PrefetchL2(next[i] + c * C);
       v[i] = hn::LoadU(du8, rows[i] + c * C);
     }
     const size_t off = c * 4 * C;
@@ -359,14 +358,14 @@ RSR_I2S_ATTR HWY_INLINE void TileDotsShared(const uint8_t* const* rows,
 
 // raw[i][j] = sum over the row of codes(rows[i]) * toks[j] (scratch layout);
 // next[i] is prefetched alongside rows[i].
-template <size_t R, size_t T, bool kPrefetch>
+template <size_t R, size_t T>
 RSR_I2S_ATTR HWY_INLINE void TileDots(const uint8_t* const* rows,
                                       const uint8_t* const* next,
                                       const int8_t* const* toks, size_t nchunks,
                                       int32_t raw[R][T]) {
 #if HWY_TARGET == HWY_AVX3_DL
   if constexpr (T > 1) {
-    TileDotsShared<R, T, kPrefetch>(rows, next, toks, nchunks, raw);
+    TileDotsShared<R, T>(rows, next, toks, nchunks, raw);
     return;
   }
 #endif
@@ -377,7 +376,7 @@ RSR_I2S_ATTR HWY_INLINE void TileDots(const uint8_t* const* rows,
     const size_t c1 = std::min(nchunks, c0 + Engine::kFlushChunks);
     for (size_t c = c0; c < c1; ++c) {
       for (size_t i = 0; i < R; ++i) {
-        if constexpr (kPrefetch) PrefetchL2(next[i] + c * C);
+        PrefetchL2(next[i] + c * C);
         const Codes codes = Engine::Unpack(hn::LoadU(du8, rows[i] + c * C));
         for (size_t j = 0; j < T; ++j)
           Engine::Mac(acc[i][j], codes, toks[j] + c * 4 * C, C);
@@ -402,7 +401,7 @@ RSR_I2S_ATTR HWY_INLINE void TileDots(const uint8_t* const* rows,
 // so a token tile's activations (T * K bytes) are reused from L1/L2 across
 // the block instead of streaming once per row (at N = 32, K = 4096 streaming
 // them per row was 3x slower per token than N = 4).
-template <size_t R, size_t T, bool kPrefetch>
+template <size_t R, size_t T>
 RSR_I2S_ATTR HWY_INLINE void TiledRows(const uint8_t* w, size_t row_bytes,
                                        size_t M, const int8_t* xs,
                                        size_t xstride, size_t tokens,
@@ -431,7 +430,7 @@ RSR_I2S_ATTR HWY_INLINE void TiledRows(const uint8_t* w, size_t row_bytes,
         for (size_t i = 0; i < R; ++i)
           next[i] = w + std::min(r + R + i, r1 - 1) * row_bytes;
         int32_t raw[R][T];
-        TileDots<R, T, kPrefetch>(rows, next, toks, nchunks, raw);
+        TileDots<R, T>(rows, next, toks, nchunks, raw);
         for (size_t i = 0; i < nr; ++i)
           for (size_t j = 0; j < nt; ++j)
             y[(t + j) * M + r + i] = DequantizeDot(raw[i][j] - sums[t + j],
@@ -457,31 +456,17 @@ RSR_I2S_ATTR void GemmRows(const uint8_t* HWY_RESTRICT w, size_t row_bytes,
                            size_t M, const int8_t* HWY_RESTRICT xs,
                            size_t xstride, size_t tokens, const int32_t* sums,
                            const float* act_scales, float w_scale,
-                           float* HWY_RESTRICT y, size_t r0, size_t r1,
-                           bool prefetch) {
-  if (prefetch) {
-    TiledRows<kGemmRows, kGemmTokens, true>(w, row_bytes, M, xs, xstride,
-                                            tokens, sums, act_scales, w_scale,
-                                            y, r0, r1);
-  } else {
-    TiledRows<kGemmRows, kGemmTokens, false>(w, row_bytes, M, xs, xstride,
-                                             tokens, sums, act_scales, w_scale,
-                                             y, r0, r1);
-  }
+                           float* HWY_RESTRICT y, size_t r0, size_t r1) {
+  TiledRows<kGemmRows, kGemmTokens>(w, row_bytes, M, xs, xstride, tokens, sums,
+                                    act_scales, w_scale, y, r0, r1);
 }
 
 RSR_I2S_ATTR void GemvRows(const uint8_t* HWY_RESTRICT w, size_t row_bytes,
                            const int8_t* HWY_RESTRICT xs, int32_t sum,
                            float act_scale, float w_scale,
-                           float* HWY_RESTRICT y, size_t r0, size_t r1,
-                           bool prefetch) {
-  if (prefetch) {
-    TiledRows<4, 1, true>(w, row_bytes, /*M=*/0, xs, /*xstride=*/0, 1, &sum,
-                          &act_scale, w_scale, y, r0, r1);
-  } else {
-    TiledRows<4, 1, false>(w, row_bytes, /*M=*/0, xs, /*xstride=*/0, 1, &sum,
-                           &act_scale, w_scale, y, r0, r1);
-  }
+                           float* HWY_RESTRICT y, size_t r0, size_t r1) {
+  TiledRows<4, 1>(w, row_bytes, /*M=*/0, xs, /*xstride=*/0, 1, &sum, &act_scale,
+                  w_scale, y, r0, r1);
 }
 
 #else  // HWY_HAVE_SCALABLE (SVE, RVV): sizeless vectors, no arrays/structs.
@@ -505,8 +490,7 @@ HWY_INLINE void UnpackScalable(DU8 du8, VU8 v, VU8& q0, VU8& q1, VU8& q2,
 void GemmRows(const uint8_t* HWY_RESTRICT w, size_t row_bytes, size_t M,
               const int8_t* HWY_RESTRICT xs, size_t xstride, size_t tokens,
               const int32_t* sums, const float* act_scales, float w_scale,
-              float* HWY_RESTRICT y, size_t r0, size_t r1,
-              bool /*prefetch: this loop has none*/) {
+              float* HWY_RESTRICT y, size_t r0, size_t r1) {
   const hn::ScalableTag<uint8_t> du8;
   const hn::ScalableTag<int8_t> di8;
   const hn::ScalableTag<int32_t> d32;
@@ -560,10 +544,9 @@ void GemmRows(const uint8_t* HWY_RESTRICT w, size_t row_bytes, size_t M,
 // One token through the GEMM loop (this target has no separate GEMV tile).
 void GemvRows(const uint8_t* HWY_RESTRICT w, size_t row_bytes,
               const int8_t* HWY_RESTRICT xs, int32_t sum, float act_scale,
-              float w_scale, float* HWY_RESTRICT y, size_t r0, size_t r1,
-              bool prefetch) {
+              float w_scale, float* HWY_RESTRICT y, size_t r0, size_t r1) {
   GemmRows(w, row_bytes, /*M=*/0, xs, /*xstride=*/0, 1, &sum, &act_scale,
-           w_scale, y, r0, r1, prefetch);
+           w_scale, y, r0, r1);
 }
 #endif
 

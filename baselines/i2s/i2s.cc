@@ -19,7 +19,6 @@
 #include "hwy/aligned_allocator.h"
 #include "kernels/core/bytes.h"
 #include "kernels/core/parallel.h"
-#include "kernels/core/prefetch.h"
 #include "rsr/error.h"
 
 namespace rsr {
@@ -76,12 +75,11 @@ void GemmI8(const Weights& w, float w_scale, const QuantizedActivations& xq,
     ReorderActivations(xq.token(t), xq.cols, C, nchunks,
                        xs.get() + t * xstride);
   });
-  const bool prefetch = StreamsFromMemory(w.bytes.size());
   // Chunks of 16 rows: threads never share a 64-byte line of a y row.
   ParallelChunks(w.rows, threads, 16, [&](size_t r0, size_t r1) {
     HWY_DYNAMIC_DISPATCH(GemmRows)
     (w.bytes.data(), w.row_bytes, w.rows, xs.get(), xstride, xq.tokens,
-     xq.sum.data(), xq.scale.data(), w_scale, y, r0, r1, prefetch);
+     xq.sum.data(), xq.scale.data(), w_scale, y, r0, r1);
   });
 }
 
@@ -93,11 +91,10 @@ void GemvI8(const Weights& w, float w_scale, const QuantizedActivations& xq,
   auto xs = hwy::AllocateAligned<int8_t>(ScratchStride(C, nchunks));
   if (!xs) throw Error("x", "cannot allocate the activation scratch");
   ReorderActivations(xq.token(0), xq.cols, C, nchunks, xs.get());
-  const bool prefetch = StreamsFromMemory(w.bytes.size());
   ParallelChunks(w.rows, threads, 16, [&](size_t r0, size_t r1) {
     HWY_DYNAMIC_DISPATCH(GemvRows)
     (w.bytes.data(), w.row_bytes, xs.get(), xq.sum[0], xq.scale[0], w_scale, y,
-     r0, r1, prefetch);
+     r0, r1);
   });
 }
 

@@ -130,8 +130,8 @@ HWY_INLINE int32_t Reduce(const Acc& acc) {
 // 32768^2 GEMV, 1 thread, interleaved rounds, min ms (docs/design-notes.md,
 // tq5): the next row tile (13 KiB ahead) 8.66, 16 KiB 6.48-6.51, 24 KiB
 // 5.99, 32 KiB 5.74-5.84 (kept), 48 KiB 5.99, 64 KiB 5.90, 96 KiB 6.07.
-// Only when the weights stream from memory (StreamsFromMemory, as i2s):
-// from cache each prefetch costs a load slot.
+// Always, even from cache where each prefetch costs a load slot: in a model
+// every projection streams from memory (docs/design-notes.md, i2s).
 constexpr size_t kPrefetchAhead = size_t{32} << 10;
 
 // GEMV, 2 rows: named accumulators (g++ 12 copies the Acc array members

@@ -75,7 +75,7 @@ void GemmI8(const Weights& w, float w_scale, const QuantizedActivations& xq,
   const auto scratch = RowScratch(w.row_bytes, parts);
   const size_t scratch_bytes =
       HWY_DYNAMIC_DISPATCH(RowScratchBytes)(w.row_bytes);
-  const bool prefetch = StreamsFromMemory(w.bytes.bytes());
+  const bool prefetch = true;  // see kPrefetchAhead in tq5-inl.h
   ParallelChunks(
       w.rows, threads, kRowAlign, [&](size_t r0, size_t r1, size_t part) {
         HWY_DYNAMIC_DISPATCH(GemmRows)
@@ -94,7 +94,7 @@ void GemvI8(const Weights& w, float w_scale, const QuantizedActivations& xq,
   const auto scratch = RowScratch(w.row_bytes, parts);
   const size_t scratch_bytes =
       HWY_DYNAMIC_DISPATCH(RowScratchBytes)(w.row_bytes);
-  const bool prefetch = StreamsFromMemory(w.bytes.bytes());
+  const bool prefetch = true;  // see kPrefetchAhead in tq5-inl.h
   ParallelChunks(
       w.rows, threads, kRowAlign, [&](size_t r0, size_t r1, size_t part) {
         HWY_DYNAMIC_DISPATCH(GemvRows)

@@ -13,12 +13,6 @@ namespace rsr {
 
 inline constexpr size_t kPageBytes = 4096;
 
-// True when `bytes` of weights will not stay in the last-level cache between
-// calls (more than half of cpu0's L3 in sysfs, 16 MiB when there is none): there software prefetch pays; below it the data come from
-// cache, the hardware prefetchers keep up and each prefetch only costs a load
-// slot (i2s GEMV: docs/design-notes.md).
-bool StreamsFromMemory(size_t bytes);
-
 // Read prefetch into L2 (x86 prefetcht1, Arm PLDL2KEEP); never faults.
 // always_inline is load-bearing: g++ 12 does not inline a plain inline
 // function into Highway's per-target code (different target options), and
