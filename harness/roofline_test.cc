@@ -22,6 +22,15 @@ namespace {
 // report thousands per cycle; one doing a fraction of its work, far fewer.
 // The fastest sample of each (max) is compared: on a busy machine a sample
 // can lose the core for part of its time, and that only ever lowers a rate.
+// Sanitizer builds instrument and out-of-line the probe steps: the rate
+// bounds hold for optimized, uninstrumented code only.
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__) || \
+    !defined(__OPTIMIZE__)
+constexpr bool kTimedBuild = false;
+#else
+constexpr bool kTimedBuild = true;
+#endif
+
 TEST(Roofline, EveryOpOnEveryTarget) {
   const bool emulated = LikelyEmulated();
   SetTargetBits(0);
@@ -35,7 +44,7 @@ TEST(Roofline, EveryOpOnEveryTarget) {
       EXPECT_EQ(r.target, t.name) << op;
       EXPECT_FALSE(r.instruction.empty()) << op << " " << t.name;
       EXPECT_GT(r.giga_per_s, 0.0) << op << " " << t.name;
-      if (!emulated) {
+      if (!emulated && kTimedBuild) {
         const double per_cycle = r.max / ghz;
         EXPECT_GE(per_cycle, 0.5) << op << " " << t.name;
         EXPECT_LE(per_cycle, 512.0) << op << " " << t.name;
