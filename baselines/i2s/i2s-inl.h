@@ -132,82 +132,39 @@ HWY_INLINE Codes UnpackShifted(VU8 v) {
 }
 
 #if HWY_TARGET == HWY_AVX3_DL
-// vpdpbusd: 4-way u8 x s8 dot into int32, no saturation. The codes stay in
-// place (q_g = v & (0xC0 >> 2g) = 4^(3-g) * code), which saves the 3 shifts
-// per chunk (8 instead of 11 vector ops per 64 weight bytes); each group has
-// its own accumulator, scaled back by an exact arithmetic shift in Reduce.
-// Range: a lane of group 0 gains 4 products <= 64 * 2 * 128 per chunk of 256
-// codes, so |lane| <= 256 K < 2^29 for K <= 2^20.
-struct Engine {
-  static constexpr size_t kFlushChunks = size_t{1} << 40;
-  struct Acc {
-    // User-provided (not implicit) so that it carries the target attribute.
-    HWY_INLINE Acc()
-        : a0(hn::Zero(DI32())),
-          a1(hn::Zero(DI32())),
-          a2(hn::Zero(DI32())),
-          a3(hn::Zero(DI32())) {}
-    hn::Vec<DI32> a0, a1, a2, a3;
-  };
-  static HWY_INLINE Codes Unpack(VU8 v) {
-    const DU8 du8;
-    return {hn::And(v, hn::Set(du8, 0xC0)), hn::And(v, hn::Set(du8, 0x30)),
-            hn::And(v, hn::Set(du8, 0x0C)), hn::And(v, hn::Set(du8, 0x03))};
-  }
-  static RSR_I2S_ATTR HWY_INLINE hn::Vec<DI32> Dot(hn::Vec<DI32> acc, VU8 c,
-                                                   const int8_t* x) {
-    const auto xv = hn::LoadU(DI8(), x);
-    return hn::Vec<DI32>{_mm512_dpbusd_epi32(acc.raw, c.raw, xv.raw)};
-  }
-  static RSR_I2S_ATTR HWY_INLINE void Mac(Acc& acc, const Codes& c,
-                                          const int8_t* x, size_t C) {
-    acc.a0 = Dot(acc.a0, c.q0, x);
-    acc.a1 = Dot(acc.a1, c.q1, x + C);
-    acc.a2 = Dot(acc.a2, c.q2, x + 2 * C);
-    acc.a3 = Dot(acc.a3, c.q3, x + 3 * C);
-  }
-  static HWY_INLINE void Flush(Acc&) {}
-  static HWY_INLINE int32_t Reduce(const Acc& acc) {
-    const DI32 d32;
-    const auto sum =
-        hn::Add(hn::Add(hn::ShiftRight<6>(acc.a0), hn::ShiftRight<4>(acc.a1)),
-                hn::Add(hn::ShiftRight<2>(acc.a2), acc.a3));
-    return hn::GetLane(hn::SumOfLanes(d32, sum));
-  }
-  static HWY_INLINE hn::Vec<DI32> Combine(const Acc& acc) {
-    return hn::Add(hn::Add(hn::ShiftRight<6>(acc.a0), hn::ShiftRight<4>(acc.a1)),
-                   hn::Add(hn::ShiftRight<2>(acc.a2), acc.a3));
-  }
-  // Four rows' sums by a transposing reduction (interleave-and-add within
-  // 128-bit blocks, then the 4 blocks): 11 vector ops for the 4 rows instead
-  // of 4 separate horizontal sums.
-  template <size_t T>
-  static HWY_INLINE void Reduce4(const Acc& a, const Acc& b, const Acc& c,
-                                 const Acc& d, int32_t (*raw)[T]) {
-    const DI32 d32;
-    const hn::Repartition<int64_t, DI32> d64;
-    const auto ra = Combine(a), rb = Combine(b), rc = Combine(c),
-               rd = Combine(d);
-    // ab = (a0+a2, b0+b2, a1+a3, b1+b3) per block; cd likewise.
-    const auto ab = hn::Add(hn::InterleaveLower(d32, ra, rb),
-                            hn::InterleaveUpper(d32, ra, rb));
-    const auto cd = hn::Add(hn::InterleaveLower(d32, rc, rd),
-                            hn::InterleaveUpper(d32, rc, rd));
-    // (a, b, c, d) partial sums per block.
-    const auto abcd = hn::Add(
-        hn::BitCast(d32, hn::InterleaveLower(d64, hn::BitCast(d64, ab),
-                                             hn::BitCast(d64, cd))),
-        hn::BitCast(d32, hn::InterleaveUpper(d64, hn::BitCast(d64, ab),
-                                             hn::BitCast(d64, cd))));
-    const auto half = hn::Add(hn::LowerHalf(abcd), hn::UpperHalf(
-                                                       hn::Half<DI32>(), abcd));
-    const auto quarter = hn::Add(hn::LowerHalf(half),
-                                 hn::UpperHalf(hn::Half<hn::Half<DI32> >(), half));
-    alignas(16) int32_t out[4];
-    hn::Store(quarter, hn::Half<hn::Half<DI32> >(), out);
-    for (size_t i = 0; i < 4; ++i) raw[i][0] = out[i];
-  }
-};
+// vpdpbusd: 4-way u8 x s8 dot into int32, no saturation. The GEMV tile
+// (GemvDots4) keeps the codes in place (q_g = v & (0xC0 >> 2g) = 4^(3-g) *
+// code), which saves 3 shifts per chunk, with one accumulator per code group
+// scaled back by an exact arithmetic shift at the end. Range: a lane of group
+// 0 gains 4 products <= 64 * 2 * 128 per chunk of 256 codes, so |lane| <=
+// 256 K < 2^29 for K <= 2^20.
+
+// Four rows' sums (one int32 vector each) by a transposing reduction
+// (interleave-and-add within 128-bit blocks, then the 4 blocks): 11 vector
+// ops for the 4 rows instead of 4 separate horizontal sums.
+HWY_INLINE void SumRows4(hn::Vec<DI32> ra, hn::Vec<DI32> rb, hn::Vec<DI32> rc,
+                         hn::Vec<DI32> rd, int32_t (*raw)[1]) {
+  const DI32 d32;
+  const hn::Repartition<int64_t, DI32> d64;
+  // ab = (a0+a2, b0+b2, a1+a3, b1+b3) per block; cd likewise.
+  const auto ab = hn::Add(hn::InterleaveLower(d32, ra, rb),
+                          hn::InterleaveUpper(d32, ra, rb));
+  const auto cd = hn::Add(hn::InterleaveLower(d32, rc, rd),
+                          hn::InterleaveUpper(d32, rc, rd));
+  // (a, b, c, d) partial sums per block.
+  const auto abcd = hn::Add(
+      hn::BitCast(d32, hn::InterleaveLower(d64, hn::BitCast(d64, ab),
+                                           hn::BitCast(d64, cd))),
+      hn::BitCast(d32, hn::InterleaveUpper(d64, hn::BitCast(d64, ab),
+                                           hn::BitCast(d64, cd))));
+  const auto half =
+      hn::Add(hn::LowerHalf(abcd), hn::UpperHalf(hn::Half<DI32>(), abcd));
+  const auto quarter = hn::Add(
+      hn::LowerHalf(half), hn::UpperHalf(hn::Half<hn::Half<DI32> >(), half));
+  alignas(16) int32_t out[4];
+  hn::Store(quarter, hn::Half<hn::Half<DI32> >(), out);
+  for (size_t i = 0; i < 4; ++i) raw[i][0] = out[i];
+}
 #elif HWY_TARGET == HWY_NEON && defined(__ARM_FEATURE_DOTPROD)
 // sdot: 4-way s8 x s8 dot into int32 (codes <= 3 are valid s8), no
 // saturation. Two accumulators halve the dependency chain.
@@ -279,14 +236,23 @@ struct Engine {
 };
 #endif
 
-// Software prefetch of the next row tile, into L2. A row of K = 16384 is one
-// 4 KiB page, and the hardware prefetchers stop at page boundaries, so each
-// of the R row streams restarted cold once per row. Prefetching the same
-// chunk of the next tile (R rows further, i.e. R * row_bytes ahead) keeps
-// one tile of lines in flight. AVX3_DL, 1 thread, idle, min ms of 2 runs,
-// `rsr-bench run --kernels i2s --min-time 0.4`, none -> T1 next tile:
-// 2560^2 0.046 -> 0.043, 8192^2 0.56 -> 0.38, 16384^2 4.45 -> 1.65 (medians
-// 4.7 -> 1.9-2.8; DRAM-noisy). Other distances and hints: docs/design-notes.md.
+// Software prefetch: while a tile of R rows is computed, the next tile's
+// weights -- one contiguous block of R row_bytes, since rows are stored one
+// after another -- are requested as one sequential stream into L1 (T0 hint),
+// R C bytes per chunk step, so the block is complete when its tile starts.
+// The hardware prefetchers stop at 4 KiB pages and fetch too little here on
+// their own (every other line only: 16384^2 1.8x slower). The T1 hint (into
+// L2) per row stream, kept before, cost 3-4 cycles per 1000 weights from
+// cache; this costs none there and decodes a model's projections 10% faster,
+// but is ~15% slower on a single matrix far larger than the L3 (32768^2).
+// AMD EPYC family 26 model 2, measurements: docs/design-notes.md (i2s).
+// Requests past the matrix end (the last tile) are harmless: a prefetch
+// never faults.
+HWY_INLINE void PrefetchNextTile(const uint8_t* block, size_t off, size_t n) {
+  for (size_t b = (off + 63) & ~size_t{63}; b < off + n; b += 64)
+    PrefetchL1(block + b);
+}
+
 #if HWY_TARGET == HWY_AVX3_DL
 // Code group G of a chunk moved to bits 1:0 (16-bit shift, the AND drops the
 // bits shifted in from the neighbouring byte).
@@ -323,9 +289,8 @@ RSR_I2S_ATTR HWY_INLINE void GroupDots(const VU8 (&v)[R],
 // token), codes shifted to bits 1:0 once per chunk and row (7 ops, shared by
 // the T tokens), each activation vector loaded once per tile (shared by the
 // R rows): per 64-byte chunk R + 4T loads feed 4RT vpdpbusd, so at R = T = 4
-// the loop is bound by the dot ports, not by loads (Engine's per-group
-// accumulators need 4 registers per (row, token) and load each activation
-// once per row: 1 load per dot). Range: a lane gains 16 products <= 3 * 128
+// the loop is bound by the dot ports, not by loads (GemvDots4's per-group
+// accumulators would need 4 registers per (row, token)). Range: a lane gains 16 products <= 3 * 128
 // per chunk, |lane| <= 24 K < 2^31 for K <= 2^26.
 template <size_t R, size_t T>
 RSR_I2S_ATTR HWY_INLINE void TileDotsShared(const uint8_t* const* rows,
@@ -356,8 +321,74 @@ RSR_I2S_ATTR HWY_INLINE void TileDotsShared(const uint8_t* const* rows,
 }
 #endif
 
+#if HWY_TARGET == HWY_AVX3_DL
+// One code group (mask m) of one chunk for the 4 rows' codes v0..v3.
+RSR_I2S_ATTR HWY_INLINE void GroupDots4(__m512i v0, __m512i v1, __m512i v2,
+                                        __m512i v3, __m512i m, __m512i x,
+                                        __m512i& a0, __m512i& a1, __m512i& a2,
+                                        __m512i& a3) {
+  a0 = _mm512_dpbusd_epi32(a0, _mm512_and_si512(v0, m), x);
+  a1 = _mm512_dpbusd_epi32(a1, _mm512_and_si512(v1, m), x);
+  a2 = _mm512_dpbusd_epi32(a2, _mm512_and_si512(v2, m), x);
+  a3 = _mm512_dpbusd_epi32(a3, _mm512_and_si512(v3, m), x);
+}
+
+// A row's sum from its 4 code-group accumulators g[0..3]: group g was scaled
+// by 4^(3-g) (codes in place), undone by exact arithmetic shifts.
+HWY_INLINE hn::Vec<DI32> RowSum(const __m512i* g) {
+  return hn::Vec<DI32>{_mm512_add_epi32(
+      _mm512_add_epi32(_mm512_srai_epi32(g[0], 6), _mm512_srai_epi32(g[1], 4)),
+      _mm512_add_epi32(_mm512_srai_epi32(g[2], 2), g[3]))};
+}
+
+// GEMV tile for VNNI: 4 rows x 1 token, codes in place, one accumulator per
+// (row, code group), each activation vector loaded once for the 4 rows.
+// Written with named variables and not inlined: with accumulator arrays in
+// the tiling loop g++ 12 kept loop-carried register copies and stack slots
+// (17 -> 14 cycles per 1000 weights at 4096^2 without prefetch).
+RSR_I2S_ATTR HWY_NOINLINE void GemvLoop4(const uint8_t* const* rows,
+                                         const uint8_t* next,
+                                         const int8_t* x, size_t nchunks,
+                                         __m512i* HWY_RESTRICT acc) {
+  constexpr size_t C = 64;
+  const __m512i m0 = _mm512_set1_epi8(static_cast<char>(0xC0));
+  const __m512i m1 = _mm512_set1_epi8(0x30);
+  const __m512i m2 = _mm512_set1_epi8(0x0C);
+  const __m512i m3 = _mm512_set1_epi8(0x03);
+  const uint8_t *r0 = rows[0], *r1 = rows[1], *r2 = rows[2], *r3 = rows[3];
+  // a<g><i>: code group g of row i.
+  __m512i a00 = _mm512_setzero_si512(), a01 = a00, a02 = a00, a03 = a00;
+  __m512i a10 = a00, a11 = a00, a12 = a00, a13 = a00;
+  __m512i a20 = a00, a21 = a00, a22 = a00, a23 = a00;
+  __m512i a30 = a00, a31 = a00, a32 = a00, a33 = a00;
+  for (size_t c = 0; c < nchunks; ++c) {
+    const size_t o = c * C;
+    PrefetchNextTile(next, 4 * o, 4 * C);
+    const __m512i v0 = _mm512_loadu_si512(r0 + o);
+    const __m512i v1 = _mm512_loadu_si512(r1 + o);
+    const __m512i v2 = _mm512_loadu_si512(r2 + o);
+    const __m512i v3 = _mm512_loadu_si512(r3 + o);
+    const int8_t* xc = x + 4 * o;
+    GroupDots4(v0, v1, v2, v3, m0, _mm512_loadu_si512(xc), a00, a01, a02, a03);
+    GroupDots4(v0, v1, v2, v3, m1, _mm512_loadu_si512(xc + C), a10, a11, a12,
+               a13);
+    GroupDots4(v0, v1, v2, v3, m2, _mm512_loadu_si512(xc + 2 * C), a20, a21,
+               a22, a23);
+    GroupDots4(v0, v1, v2, v3, m3, _mm512_loadu_si512(xc + 3 * C), a30, a31,
+               a32, a33);
+  }
+  // acc[4 i + g]: row i, code group g. Any arithmetic on the accumulators
+  // after the loop, in this function, brought g++ 12's loop-carried copies
+  // back; the caller reduces them.
+  acc[0] = a00, acc[1] = a10, acc[2] = a20, acc[3] = a30;
+  acc[4] = a01, acc[5] = a11, acc[6] = a21, acc[7] = a31;
+  acc[8] = a02, acc[9] = a12, acc[10] = a22, acc[11] = a32;
+  acc[12] = a03, acc[13] = a13, acc[14] = a23, acc[15] = a33;
+}
+#endif
+
 // raw[i][j] = sum over the row of codes(rows[i]) * toks[j] (scratch layout);
-// next[i] is prefetched alongside rows[i].
+// the next tile (next[0] onwards) is prefetched meanwhile.
 template <size_t R, size_t T>
 RSR_I2S_ATTR HWY_INLINE void TileDots(const uint8_t* const* rows,
                                       const uint8_t* const* next,
@@ -366,17 +397,22 @@ RSR_I2S_ATTR HWY_INLINE void TileDots(const uint8_t* const* rows,
 #if HWY_TARGET == HWY_AVX3_DL
   if constexpr (T > 1) {
     TileDotsShared<R, T>(rows, next, toks, nchunks, raw);
-    return;
+  } else {
+    static_assert(R == 4, "the VNNI GEMV tile has 4 rows");
+    alignas(64) __m512i acc[16];
+    GemvLoop4(rows, next[0], toks[0], nchunks, acc);
+    SumRows4(RowSum(acc), RowSum(acc + 4), RowSum(acc + 8), RowSum(acc + 12),
+             raw);
   }
-#endif
+#else
   const DU8 du8;
   const size_t C = hn::Lanes(du8);
   typename Engine::Acc acc[R][T];  // zeroed
   for (size_t c0 = 0; c0 < nchunks; c0 += Engine::kFlushChunks) {
     const size_t c1 = std::min(nchunks, c0 + Engine::kFlushChunks);
     for (size_t c = c0; c < c1; ++c) {
+      PrefetchNextTile(next[0], R * c * C, R * C);
       for (size_t i = 0; i < R; ++i) {
-        PrefetchL2(next[i] + c * C);
         const Codes codes = Engine::Unpack(hn::LoadU(du8, rows[i] + c * C));
         for (size_t j = 0; j < T; ++j)
           Engine::Mac(acc[i][j], codes, toks[j] + c * 4 * C, C);
@@ -385,14 +421,9 @@ RSR_I2S_ATTR HWY_INLINE void TileDots(const uint8_t* const* rows,
     for (size_t i = 0; i < R; ++i)
       for (size_t j = 0; j < T; ++j) Engine::Flush(acc[i][j]);
   }
-#if HWY_TARGET == HWY_AVX3_DL
-  if constexpr (R == 4 && T == 1) {  // the GEMV tile: 4 sums at once
-    Engine::Reduce4(acc[0][0], acc[1][0], acc[2][0], acc[3][0], raw);
-    return;
-  }
-#endif
   for (size_t i = 0; i < R; ++i)
     for (size_t j = 0; j < T; ++j) raw[i][j] = Engine::Reduce(acc[i][j]);
+#endif
 }
 
 // Rows [r0, r1) x all tokens in R x T tiles; a partial tile repeats its
