@@ -9,6 +9,7 @@ Reads (each optional; what is missing is skipped with a note on stderr):
     <results>/tokens.json     rsr-bench run --tokens 8,32,128,512 (multi-token figure, verdict)
     <results>/roofline.json   rsr-bench roofline --format json (compute roof table)
     <results>/targets.json    rsr-bench run --target all (per-target table)
+    <results>/targets-prefill.json  the same at N = 128 (optional; joins that table)
     <results>/bandwidth.json  rsr-bench bandwidth --format json
     <results>/paper.json      rsr-bench paper --format json
     <results>/model.json      rsr-bench model --format json (decoder layers, Amdahl)
@@ -765,22 +766,26 @@ def md_table(head, rows):
 
 def targets_table(targets):
     """Per-target comparison from targets.json (rsr-bench run --target all)."""
-    recs = [r for r in targets.get("results", []) if r.get("tokens") == 1]
+    recs = targets.get("results", [])
     order = []
     for r in recs:
         if r["target"] not in order:
             order.append(r["target"])
     out = ["\n## SIMD targets (rsr-bench run --target all)\n\n" + context_line(targets) + "\n"
-           "\nMedian ms, 1 token; each column forces one Highway target.\n"]
-    for shape in sorted({(r["m"], r["k"]) for r in recs}):
-        for th in sorted({r["threads"] for r in recs}):
-            cells = defaultdict(dict)
-            for r in recs:
-                if (r["m"], r["k"]) == shape and r["threads"] == th:
-                    cells[r["kernel"]][r["target"]] = r["median_ms"]
-            rows = [[k] + [fmt(cells[k].get(t)) for t in order] for k in cells]
-            out.append("\n%dx%d, %d thread%s:\n\n" % (shape[0], shape[1], th, "s" if th > 1 else ""))
-            out.append(md_table(["kernel"] + order, rows))
+           "\nMedian ms; each column forces one Highway target.\n"]
+    for n in sorted({r["tokens"] for r in recs}):
+        for shape in sorted({(r["m"], r["k"]) for r in recs if r["tokens"] == n}):
+            for th in sorted({r["threads"] for r in recs}):
+                cells = defaultdict(dict)
+                for r in recs:
+                    if (r["m"], r["k"]) == shape and r["threads"] == th and r["tokens"] == n:
+                        cells[r["kernel"]][r["target"]] = r["median_ms"]
+                if not cells:
+                    continue
+                rows = [[k] + [fmt(cells[k].get(t)) for t in order] for k in cells]
+                out.append("\n%dx%d, N = %d, %d thread%s:\n\n"
+                           % (shape[0], shape[1], n, th, "s" if th > 1 else ""))
+                out.append(md_table(["kernel"] + order, rows))
     return "".join(out)
 
 
@@ -1094,6 +1099,10 @@ def main():
     if tpath != "-":
         with open(tpath, "w") as f:
             targets = load(os.path.join(args.results, "targets.json"))
+            prefill = load(os.path.join(args.results, "targets-prefill.json"))
+            if targets and prefill:
+                targets = dict(targets)
+                targets["results"] = targets.get("results", []) + prefill.get("results", [])
             roof = load(os.path.join(args.results, "roofline.json"))
             f.write(tables(multi if multi["results"] else run, bw, paper, targets, model, roof))
         print("wrote " + tpath)

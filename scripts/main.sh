@@ -17,7 +17,9 @@
 #             to 8192^2 (--slow-max-weights 2^26), where they take ~1 s a call
 #   tokens    SIMD kernels at N = 8, 32, 128, 512 tokens on 2560x2560, 6912x2560,
 #             2560x6912, 1 and 2 threads (prefill; the verdict per N)
-#   targets   every kernel on every SIMD target here (same shapes, 1 token)
+#   targets   every kernel on every SIMD target here (same shapes, 1 token), and
+#             the SIMD kernels at N = 128 on 6912x2560 (targets-prefill.json):
+#             how the prefill order changes without VNNI or AVX-512
 #   paper     the paper's tables, faithful (-O0, the authors' protocol: one
 #             process per method and size, 10 runs) and modern (-O3), n = 2^11..2^13
 #             (rsr-bench paper's default sizes; ~20 s)
@@ -56,10 +58,12 @@ if [[ "${RSR_QUICK:-0}" == 1 ]]; then
   square=1024x1024,2048x2048; models=2560x2560; tok_shapes=2560x2560
   paper_sizes=(--sizes 2048); dram=128; tok_tokens=8,32
   model_kernels=i2s,tl2,dense-f32; model_tokens=1,16
+  tgt_shape=2560x2560; tgt_tokens=32
 else
   square=square; models=bitnet-2b; tok_shapes=2560x2560,6912x2560,2560x6912
   paper_sizes=(); dram=64,256,512; tok_tokens=8,32,128,512
-  model_kernels=rsrpp-simd,i2s,tl1,tl2,dense-f32; model_tokens=1,128
+  model_kernels=rsrpp-simd,i2s,tq5,tl1,tl2,dense-f32; model_tokens=1,128
+  tgt_shape=6912x2560; tgt_tokens=128
 fi
 if [[ "${RSR_PAPER_FULL:-0}" == 1 ]]; then
   paper_sizes=(--sizes 2048,4096,8192,16384,32768)
@@ -86,7 +90,7 @@ $bench run --kernels all --shapes "$square,$models" --tokens 1 --threads 1,2 \
   --csv "$out/run.csv"
 
 echo "== tokens: multi-token (prefill) ==" >&2
-$bench run --kernels rsrpp-simd,i2s,tl1,tl2,dense-f32 --shapes "$tok_shapes" \
+$bench run --kernels rsrpp-simd,i2s,tq5,tl1,tl2,dense-f32 --shapes "$tok_shapes" \
   --tokens "$tok_tokens" --threads 1,2 --min-time "$min_time" "${roofs[@]}" \
   --format json --out "$out/tokens.json" --csv "$out/tokens.csv"
 
@@ -94,6 +98,11 @@ echo "== targets: every kernel on every SIMD target here ==" >&2
 $bench run --kernels all --shapes "$tok_shapes" --tokens 1 --threads 1 --target all \
   --min-time "$min_time" "${roofs[@]}" --format json --out "$out/targets.json" \
   --csv "$out/targets.csv"
+
+echo "== targets: prefill (N = 128) on every SIMD target here ==" >&2
+$bench run --kernels rsrpp-simd,i2s,tq5,tl1,tl2,dense-f32 --shapes "$tgt_shape" \
+  --tokens "$tgt_tokens" --threads 1 --target all --min-time "$min_time" "${roofs[@]}" \
+  --format json --out "$out/targets-prefill.json"
 
 echo "== paper: the paper's tables, faithful and modern ==" >&2
 $bench paper "${paper_sizes[@]}" --format json --out "$out/paper.json"

@@ -136,7 +136,6 @@ constexpr size_t kPrefetchAhead = size_t{32} << 10;
 
 // GEMV, 2 rows: named accumulators (g++ 12 copies the Acc array members
 // through extra registers every block otherwise).
-template <bool kPrefetch>
 RSR_TQ5_ATTR HWY_INLINE void GemvDots2(const uint8_t* r0, const uint8_t* r1,
                                        const int8_t* x, size_t nblocks,
                                        int32_t raw[2]) {
@@ -150,10 +149,8 @@ RSR_TQ5_ATTR HWY_INLINE void GemvDots2(const uint8_t* r0, const uint8_t* r1,
   for (size_t b = 0; b < nblocks; ++b) {
     const size_t off = b * kBlockBytes;
     const int8_t* xb = x + b * kBlockCodes;
-    if (kPrefetch) {
-      PrefetchL2(r0 + off + kPrefetchAhead);
-      PrefetchL2(r1 + off + kPrefetchAhead);
-    }
+    PrefetchL2(r0 + off + kPrefetchAhead);
+    PrefetchL2(r1 + off + kPrefetchAhead);
     const Codes c = Unpack(dec, hn::Load(du8, r0 + off));
     const Codes d = Unpack(dec, hn::Load(du8, r1 + off));
     a0 = Dot(a0, c.q0, xb);
@@ -184,7 +181,6 @@ RSR_TQ5_ATTR HWY_INLINE void GemvDots2(const uint8_t* r0, const uint8_t* r1,
 // shared by the tokens), so each token needs one accumulator instead of
 // four: 4 accumulators + 5 codes + 5 tables in registers (the form with 16
 // per-field accumulators spilled; docs/design-notes.md, tq5).
-template <bool kPrefetch>
 RSR_TQ5_ATTR HWY_INLINE void GemmDots1x4(const uint8_t* row,
                                          const int8_t* const* toks,
                                          size_t nblocks, int32_t raw[4]) {
@@ -200,7 +196,7 @@ RSR_TQ5_ATTR HWY_INLINE void GemmDots1x4(const uint8_t* row,
        b3 = hn::Zero(d32);
   for (size_t b = 0; b < nblocks; ++b) {
     const size_t off = b * kBlockBytes;
-    if (kPrefetch) PrefetchL2(row + off + kPrefetchAhead);
+    PrefetchL2(row + off + kPrefetchAhead);
     const Codes c = Unpack(dec, hn::Load(du8, row + off));
     // Unit scale: q_i >> 2i by 16-bit shifts. The fields are masked, so the
     // bits a shift moves across a byte boundary are zeros.
@@ -239,7 +235,7 @@ RSR_TQ5_ATTR HWY_INLINE void GemmDots1x4(const uint8_t* row,
 // last row / token and discards the copies. Loop order as in i2s: a block of
 // rows (about 128 KiB of weights, stays in L2) x token tiles x rows in the
 // block, so a token tile's activations are reused from L1/L2.
-template <size_t R, size_t T, bool kPrefetch>
+template <size_t R, size_t T>
 RSR_TQ5_ATTR HWY_INLINE void TiledRows(const uint8_t* w, size_t row_bytes,
                                        size_t M, const int8_t* xs,
                                        size_t xstride, size_t tokens,
@@ -267,11 +263,11 @@ RSR_TQ5_ATTR HWY_INLINE void TiledRows(const uint8_t* w, size_t row_bytes,
         int32_t raw[R][T];
         if constexpr (T == 1) {
           int32_t r2[2];
-          GemvDots2<kPrefetch>(rows[0], rows[1], toks[0], nblocks, r2);
+          GemvDots2(rows[0], rows[1], toks[0], nblocks, r2);
           raw[0][0] = r2[0];
           raw[1][0] = r2[1];
         } else {
-          GemmDots1x4<kPrefetch>(rows[0], toks, nblocks, raw[0]);
+          GemmDots1x4(rows[0], toks, nblocks, raw[0]);
         }
         for (size_t i = 0; i < nr; ++i)
           for (size_t j = 0; j < nt; ++j)
@@ -294,30 +290,18 @@ RSR_TQ5_ATTR void GemmRows(const uint8_t* HWY_RESTRICT w, size_t row_bytes,
                            size_t xstride, size_t tokens, const int32_t* sums,
                            const float* act_scales, float w_scale,
                            float* HWY_RESTRICT y, size_t r0, size_t r1,
-                           uint8_t* /*scratch*/, bool prefetch) {
-  if (prefetch) {
-    TiledRows<kGemmRows, kGemmTokens, true>(w, row_bytes, M, xs, xstride,
-                                            tokens, sums, act_scales, w_scale,
-                                            y, r0, r1);
-  } else {
-    TiledRows<kGemmRows, kGemmTokens, false>(w, row_bytes, M, xs, xstride,
-                                             tokens, sums, act_scales, w_scale,
-                                             y, r0, r1);
-  }
+                           uint8_t* /*scratch*/) {
+  TiledRows<kGemmRows, kGemmTokens>(w, row_bytes, M, xs, xstride, tokens, sums,
+                                    act_scales, w_scale, y, r0, r1);
 }
 
 RSR_TQ5_ATTR void GemvRows(const uint8_t* HWY_RESTRICT w, size_t row_bytes,
                            const int8_t* HWY_RESTRICT xs, int32_t sum,
                            float act_scale, float w_scale,
                            float* HWY_RESTRICT y, size_t r0, size_t r1,
-                           uint8_t* /*scratch*/, bool prefetch) {
-  if (prefetch) {
-    TiledRows<kGemvRows, 1, true>(w, row_bytes, /*M=*/0, xs, /*xstride=*/0, 1,
-                                  &sum, &act_scale, w_scale, y, r0, r1);
-  } else {
-    TiledRows<kGemvRows, 1, false>(w, row_bytes, /*M=*/0, xs, /*xstride=*/0, 1,
-                                   &sum, &act_scale, w_scale, y, r0, r1);
-  }
+                           uint8_t* /*scratch*/) {
+  TiledRows<kGemvRows, 1>(w, row_bytes, /*M=*/0, xs, /*xstride=*/0, 1, &sum,
+                          &act_scale, w_scale, y, r0, r1);
 }
 
 #else  // !HWY_AVX3_DL
@@ -423,8 +407,7 @@ void GemmRows(const uint8_t* HWY_RESTRICT w, size_t row_bytes, size_t M,
               const int8_t* HWY_RESTRICT xs, size_t xstride, size_t tokens,
               const int32_t* sums, const float* act_scales, float w_scale,
               float* HWY_RESTRICT y, size_t r0, size_t r1,
-              uint8_t* HWY_RESTRICT scratch,
-              bool /*prefetch: this loop has none*/) {
+              uint8_t* HWY_RESTRICT scratch) {
   const size_t nblocks = row_bytes / kBlockBytes;
   const size_t n = nblocks * kBlockCodes;
   for (size_t r = r0; r < r1; ++r) {
@@ -440,9 +423,9 @@ void GemmRows(const uint8_t* HWY_RESTRICT w, size_t row_bytes, size_t M,
 void GemvRows(const uint8_t* HWY_RESTRICT w, size_t row_bytes,
               const int8_t* HWY_RESTRICT xs, int32_t sum, float act_scale,
               float w_scale, float* HWY_RESTRICT y, size_t r0, size_t r1,
-              uint8_t* HWY_RESTRICT scratch, bool prefetch) {
+              uint8_t* HWY_RESTRICT scratch) {
   GemmRows(w, row_bytes, /*M=*/0, xs, /*xstride=*/0, 1, &sum, &act_scale,
-           w_scale, y, r0, r1, scratch, prefetch);
+           w_scale, y, r0, r1, scratch);
 }
 
 #endif  // HWY_AVX3_DL

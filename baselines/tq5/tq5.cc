@@ -21,7 +21,6 @@
 #include "hwy/aligned_allocator.h"
 #include "kernels/core/bytes.h"
 #include "kernels/core/parallel.h"
-#include "kernels/core/prefetch.h"
 #include "rsr/error.h"
 
 namespace rsr {
@@ -75,13 +74,12 @@ void GemmI8(const Weights& w, float w_scale, const QuantizedActivations& xq,
   const auto scratch = RowScratch(w.row_bytes, parts);
   const size_t scratch_bytes =
       HWY_DYNAMIC_DISPATCH(RowScratchBytes)(w.row_bytes);
-  const bool prefetch = true;  // see kPrefetchAhead in tq5-inl.h
   ParallelChunks(
       w.rows, threads, kRowAlign, [&](size_t r0, size_t r1, size_t part) {
         HWY_DYNAMIC_DISPATCH(GemmRows)
         (w.bytes.data(), w.row_bytes, w.rows, xs.get(), TokenStride(nblocks),
          xq.tokens, xq.sum.data(), xq.scale.data(), w_scale, y, r0, r1,
-         scratch ? scratch.get() + part * scratch_bytes : nullptr, prefetch);
+         scratch ? scratch.get() + part * scratch_bytes : nullptr);
       });
 }
 
@@ -94,13 +92,11 @@ void GemvI8(const Weights& w, float w_scale, const QuantizedActivations& xq,
   const auto scratch = RowScratch(w.row_bytes, parts);
   const size_t scratch_bytes =
       HWY_DYNAMIC_DISPATCH(RowScratchBytes)(w.row_bytes);
-  const bool prefetch = true;  // see kPrefetchAhead in tq5-inl.h
   ParallelChunks(
       w.rows, threads, kRowAlign, [&](size_t r0, size_t r1, size_t part) {
         HWY_DYNAMIC_DISPATCH(GemvRows)
         (w.bytes.data(), w.row_bytes, xs.get(), xq.sum[0], xq.scale[0], w_scale,
-         y, r0, r1, scratch ? scratch.get() + part * scratch_bytes : nullptr,
-         prefetch);
+         y, r0, r1, scratch ? scratch.get() + part * scratch_bytes : nullptr);
       });
 }
 
