@@ -77,6 +77,14 @@ HWY_INLINE void TileDots(const float* const* wr, const float* const* xt,
 }
 #undef RSR_DENSE_ROWS
 
+// The columns [k_vec, K) past the last whole vector, in scalar.
+HWY_INLINE float TailDot(const float* w, const float* x, size_t k_vec,
+                         size_t K) {
+  float s = 0.0f;
+  for (size_t k = k_vec; k < K; ++k) s += w[k] * x[k];
+  return s;
+}
+
 // Rows [r0, r1) for all tokens. w has row stride `stride` (>= K, multiple of
 // the widest vector, zero-padded). x is tokens x K, y is tokens x M.
 void DenseF32Rows(const float* HWY_RESTRICT w, size_t stride, size_t M,
@@ -117,8 +125,7 @@ void DenseF32Rows(const float* HWY_RESTRICT w, size_t stride, size_t M,
         TileDots<kTile>(rows, xt, k_vec, s);
         for (size_t i = 0; i < nr; ++i)
           for (size_t j = 0; j < kTile; ++j) {
-            for (size_t k = k_vec; k < K; ++k)
-              s[i][j] += rows[i][k] * xt[j][k];
+            s[i][j] += TailDot(rows[i], xt[j], k_vec, K);
             y[(t + j) * M + r + i] = s[i][j] * scale;
           }
       }
@@ -152,7 +159,7 @@ void DenseF32Rows(const float* HWY_RESTRICT w, size_t stride, size_t M,
                     hn::GetLane(hn::SumOfLanes(d, a2)),
                     hn::GetLane(hn::SumOfLanes(d, a3))};
       for (size_t i = 0; i < nr; ++i) {
-        for (size_t k = k_vec; k < K; ++k) s[i] += rows[i][k] * xt[k];
+        s[i] += TailDot(rows[i], xt, k_vec, K);
         y[t * M + r + i] = s[i] * scale;
       }
     }
