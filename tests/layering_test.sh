@@ -9,7 +9,8 @@
 #   library/         names every method (registry, save/load); never harness/
 #   harness/         may include everything below it
 # Shared engines (folder: the methods allowed to use it):
-shared_engines=("baselines/lut:baselines/tl1 baselines/tl2")
+shared_engines=("baselines/lut:baselines/tl1 baselines/tl2"
+                "baselines/rowpack:baselines/i2s baselines/tq5")
 set -uo pipefail
 cd "${1:-$(dirname "$0")/..}"
 

@@ -100,62 +100,9 @@ void GemvI8(const Weights& w, float w_scale, const QuantizedActivations& xq,
 
 }  // namespace i2s
 
-namespace {
-
-class I2s final : public Kernel {
- public:
-  using Kernel::Kernel;
-  std::string Name() const override { return "i2s"; }
-  KernelCaps Caps() const override {
-    KernelCaps c;
-    c.int8_activations = true;
-    c.native_gemm = true;
-    c.simd = true;
-    return c;
-  }
-  size_t PreparedBytes() const override { return w_.PreparedBytes(); }
-  size_t PrepareBytesBound(size_t rows, size_t cols) const override {
-    return rows * i2s::BlocksPerRow(cols) * i2s::kBlockBytes + i2s::kReadSlack +
-           (64u << 10);
-  }
-
- protected:
-  void PrepareImpl(const TernaryMatrix& w) override { w_ = i2s::Pack(w); }
-  void GemvI8(const QuantizedActivations& xq, float* y) const override {
-    i2s::GemvI8(w_, weight_scale(), xq, y, threads());
-  }
-  void GemmI8(const QuantizedActivations& xq, float* y) const override {
-    i2s::GemmI8(w_, weight_scale(), xq, y, threads());
-  }
-
-  // Payload: the packed rows (rows * row_bytes bytes). The read slack is not
-  // stored; it is re-allocated (zeroed) on load.
-  bool Serializable() const override { return true; }
-  void SaveImpl(ByteWriter& out) const override {
-    out.PutArray(w_.bytes.data(), w_.rows * w_.row_bytes);
-  }
-  void LoadImpl(ByteReader& in, size_t rows, size_t cols) override {
-    const size_t row_bytes = i2s::BlocksPerRow(cols) * i2s::kBlockBytes;
-    AlignedBuffer<uint8_t> packed;
-    in.GetArray(packed, rows * row_bytes, "i2s packed weights");
-    i2s::ValidatePacked(packed.data(), rows, cols);
-    i2s::Weights w;
-    w.rows = rows;
-    w.cols = cols;
-    w.row_bytes = row_bytes;
-    w.bytes.Resize(rows * row_bytes + i2s::kReadSlack);
-    std::memcpy(w.bytes.data(), packed.data(), rows * row_bytes);
-    w_ = std::move(w);
-  }
-
- private:
-  i2s::Weights w_;
-};
-
-}  // namespace
-
 std::unique_ptr<Kernel> MakeI2s(const KernelOptions& o) {
-  return std::make_unique<I2s>(o);
+  return std::make_unique<
+      rowpack::PackedKernel<i2s::Format, &i2s::GemvI8, &i2s::GemmI8>>(o);
 }
 
 }  // namespace rsr

@@ -1,5 +1,6 @@
 // I2_S: bitnet.cpp's 2-bit ternary weight format (docs/algorithms.md §5), x86
-// layout, and its scalar slow twins (pack, unpack, dot).
+// layout, as a trait of the row-packed format (baselines/rowpack: pack, the
+// scalar dot, validation, the kernel class) plus the block packer/unpacker.
 //
 // Code c = w + 1 (-1 -> 0b00, 0 -> 0b01, +1 -> 0b10; 0b11 is never written).
 // Each row of W (K weights) is cut into ceil(K / 128) blocks of 128
@@ -11,7 +12,7 @@
 #include <cstddef>
 #include <cstdint>
 
-#include "kernels/core/aligned.h"
+#include "baselines/rowpack/rowpack.h"
 #include "rsr/matrix.h"
 #include "rsr/quant.h"
 
@@ -41,31 +42,34 @@ void PackBlock(const int8_t* w, size_t n, Block& out);
 // Writes the 128 weights c - 1 of a block (padding decodes to 0).
 void UnpackBlock(const Block& block, int8_t* w);
 
-// Slow twin of the SIMD kernel: exact D = sum_k w_k q_k for one packed row,
-// computed as in the fast path (raw = sum of codes * q, then raw - sum q).
-int32_t DotRowScalar(const Block* row, size_t cols, const int8_t* q);
-
-// Prepared weights: rows x BlocksPerRow(cols) blocks, plus kReadSlack bytes
-// at the end. The SIMD kernels load whole vectors (up to 256 bytes on SVE);
-// when a row's byte count is not a multiple of the vector, the last load of
-// the last row reaches past it. The bytes read there meet zero activations.
+// The SIMD kernels load whole vectors (up to 256 bytes on SVE); when a row's
+// byte count is not a multiple of the vector, the last load of the last row
+// reaches past it. The bytes read there meet zero activations.
 inline constexpr size_t kReadSlack = 256;
 
-struct Weights {
-  size_t rows = 0;
-  size_t cols = 0;
-  size_t row_bytes = 0;  // BlocksPerRow(cols) * kBlockBytes
-  AlignedBuffer<uint8_t> bytes;
-
-  const Block* row(size_t r) const {
-    return reinterpret_cast<const Block*>(bytes.data() + r * row_bytes);
+// The trait of the shared row-packed format (baselines/rowpack/rowpack.h).
+struct Format {
+  static constexpr const char* kName = "i2s";
+  static constexpr size_t kBlockCodes = i2s::kBlockCodes;
+  static constexpr size_t kBlockBytes = i2s::kBlockBytes;
+  static constexpr size_t kReadSlack = i2s::kReadSlack;
+  static constexpr uint8_t kZeroCode = i2s::kZeroCode;
+  using Block = i2s::Block;
+  static void PackBlock(const int8_t* w, size_t n, Block& out) {
+    i2s::PackBlock(w, n, out);
   }
-  // Exact: packed blocks (with the last block's padding), slack, and the one
-  // float tensor scale (held by the Kernel, counted here with the weights).
-  size_t PreparedBytes() const { return bytes.bytes() + sizeof(float); }
+  static uint8_t CodeAt(uint8_t byte, size_t group) {
+    return static_cast<uint8_t>((byte >> (6 - 2 * group)) & 3);
+  }
+  // A code 0b11 has both bits of its pair set.
+  static const char* ByteError(uint8_t b) {
+    return (b & (b >> 1) & 0x55) ? "invalid code 0b11" : nullptr;
+  }
 };
 
-Weights Pack(const TernaryMatrix& w);
+// Prepared weights (rowpack::Weights): rows x BlocksPerRow(cols) blocks plus
+// kReadSlack bytes.
+using Weights = rowpack::Weights<Format>;
 
 // y (tokens x rows) = dequantized W q (weight scale w_scale) through the SIMD
 // kernel of the current Highway target. Bit-identical to ReferenceGemmI8 for
@@ -76,10 +80,5 @@ void GemmI8(const Weights& w, float w_scale, const QuantizedActivations& xq,
             float* y, int threads);
 void GemvI8(const Weights& w, float w_scale, const QuantizedActivations& xq,
             float* y, int threads);
-
-// Checks that `packed` (rows * BlocksPerRow(cols) * kBlockBytes bytes, no
-// slack) is a valid I2_S image: no code 0b11, and every padding code of a
-// row's last block is kZeroCode. Throws rsr::Error("file") otherwise.
-void ValidatePacked(const uint8_t* packed, size_t rows, size_t cols);
 
 }  // namespace rsr::i2s

@@ -63,7 +63,7 @@ TEST(I2sFormat, PackMatrixAndScalarDot) {
        {size_t{1}, size_t{127}, size_t{128}, size_t{300}, size_t{8640}}) {
     const size_t M = 3;
     const TernaryMatrix w = RandomTernary(M, K, K, 0.3, 0.5f);
-    const Weights p = Pack(w);
+    const Weights p = rowpack::Pack<Format>(w);
     ASSERT_EQ(p.row_bytes, BlocksPerRow(K) * kBlockBytes);
     EXPECT_EQ(p.PreparedBytes(),
               M * BlocksPerRow(K) * kBlockBytes + kReadSlack + sizeof(float));
@@ -81,7 +81,7 @@ TEST(I2sFormat, PackMatrixAndScalarDot) {
         want += w.at(r, k) * q[k];
       }
       for (size_t k = K; k < row.size(); ++k) EXPECT_EQ(row[k], 0);
-      EXPECT_EQ(DotRowScalar(p.row(r), K, q.data()), want);
+      EXPECT_EQ(rowpack::DotRowScalar<Format>(p.row(r), K, q.data()), want);
     }
   }
 }

@@ -102,57 +102,9 @@ void GemvI8(const Weights& w, float w_scale, const QuantizedActivations& xq,
 
 }  // namespace tq5
 
-namespace {
-
-class Tq5 final : public Kernel {
- public:
-  using Kernel::Kernel;
-  std::string Name() const override { return "tq5"; }
-  KernelCaps Caps() const override {
-    KernelCaps c;
-    c.int8_activations = true;
-    c.native_gemm = true;
-    c.simd = true;
-    return c;
-  }
-  size_t PreparedBytes() const override { return w_.PreparedBytes(); }
-  size_t PrepareBytesBound(size_t rows, size_t cols) const override {
-    return rows * tq5::BlocksPerRow(cols) * tq5::kBlockBytes + (64u << 10);
-  }
-
- protected:
-  void PrepareImpl(const TernaryMatrix& w) override { w_ = tq5::Pack(w); }
-  void GemvI8(const QuantizedActivations& xq, float* y) const override {
-    tq5::GemvI8(w_, weight_scale(), xq, y, threads());
-  }
-  void GemmI8(const QuantizedActivations& xq, float* y) const override {
-    tq5::GemmI8(w_, weight_scale(), xq, y, threads());
-  }
-
-  // Payload: the packed rows (rows * row_bytes bytes).
-  bool Serializable() const override { return true; }
-  void SaveImpl(ByteWriter& out) const override {
-    out.PutArray(w_.bytes.data(), w_.rows * w_.row_bytes);
-  }
-  void LoadImpl(ByteReader& in, size_t rows, size_t cols) override {
-    const size_t row_bytes = tq5::BlocksPerRow(cols) * tq5::kBlockBytes;
-    tq5::Weights w;
-    in.GetArray(w.bytes, rows * row_bytes, "tq5 packed weights");
-    tq5::ValidatePacked(w.bytes.data(), rows, cols);
-    w.rows = rows;
-    w.cols = cols;
-    w.row_bytes = row_bytes;
-    w_ = std::move(w);
-  }
-
- private:
-  tq5::Weights w_;
-};
-
-}  // namespace
-
 std::unique_ptr<Kernel> MakeTq5(const KernelOptions& o) {
-  return std::make_unique<Tq5>(o);
+  return std::make_unique<
+      rowpack::PackedKernel<tq5::Format, &tq5::GemvI8, &tq5::GemmI8>>(o);
 }
 
 }  // namespace rsr

@@ -35,7 +35,7 @@
 #include <cstddef>
 #include <cstdint>
 
-#include "kernels/core/aligned.h"
+#include "baselines/rowpack/rowpack.h"
 #include "rsr/matrix.h"
 #include "rsr/quant.h"
 
@@ -110,29 +110,30 @@ void PackBlock(const int8_t* w, size_t n, Block& out);
 // must be < 243.
 void UnpackBlock(const Block& block, int8_t* w);
 
-// Slow twin of the SIMD kernel: exact D = sum_k w_k q_k for one packed row,
-// computed as in the fast path (raw = sum of codes * q, then raw - sum q).
-int32_t DotRowScalar(const Block* row, size_t cols, const int8_t* q);
-
-// Prepared weights: rows x BlocksPerRow(cols) blocks, 64-byte aligned. The
-// kernels load at most one 64-byte block per vector (wider SVE vectors are
-// capped at 64 bytes), so no read slack is needed past the last row.
-
-struct Weights {
-  size_t rows = 0;
-  size_t cols = 0;
-  size_t row_bytes = 0;  // BlocksPerRow(cols) * kBlockBytes
-  AlignedBuffer<uint8_t> bytes;
-
-  const Block* row(size_t r) const {
-    return reinterpret_cast<const Block*>(bytes.data() + r * row_bytes);
+// The trait of the shared row-packed format (baselines/rowpack/rowpack.h).
+// The kernels load at most one 64-byte block per vector (wider SVE vectors
+// are capped at 64 bytes), so no read slack is needed past the last row.
+struct Format {
+  static constexpr const char* kName = "tq5";
+  static constexpr size_t kBlockCodes = tq5::kBlockCodes;
+  static constexpr size_t kBlockBytes = tq5::kBlockBytes;
+  static constexpr size_t kReadSlack = 0;
+  static constexpr uint8_t kZeroCode = tq5::kZeroCode;
+  using Block = tq5::Block;
+  static void PackBlock(const int8_t* w, size_t n, Block& out) {
+    tq5::PackBlock(w, n, out);
   }
-  // Exact: packed blocks (with the last block's padding) and the one
-  // float tensor scale (held by the Kernel, counted here with the weights).
-  size_t PreparedBytes() const { return bytes.bytes() + sizeof(float); }
+  static uint8_t CodeAt(uint8_t byte, size_t group) {
+    return TritOf(byte, group);
+  }
+  static const char* ByteError(uint8_t b) {
+    return b >= kNumByteValues ? "byte value >= 243" : nullptr;
+  }
 };
 
-Weights Pack(const TernaryMatrix& w);
+// Prepared weights (rowpack::Weights): rows x BlocksPerRow(cols) blocks,
+// 64-byte aligned.
+using Weights = rowpack::Weights<Format>;
 
 // y (tokens x rows) = dequantized W q (weight scale w_scale) through the SIMD
 // kernel of the current Highway target. Bit-identical to ReferenceGemmI8 for
@@ -143,10 +144,5 @@ void GemmI8(const Weights& w, float w_scale, const QuantizedActivations& xq,
             float* y, int threads);
 void GemvI8(const Weights& w, float w_scale, const QuantizedActivations& xq,
             float* y, int threads);
-
-// Checks that `packed` (rows * BlocksPerRow(cols) * kBlockBytes bytes, no
-// slack) is a valid TQ5 image: every byte < 243, and every padding code of a
-// row's last block is kZeroCode. Throws rsr::Error("file") otherwise.
-void ValidatePacked(const uint8_t* packed, size_t rows, size_t cols);
 
 }  // namespace rsr::tq5

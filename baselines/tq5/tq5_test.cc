@@ -94,10 +94,10 @@ TEST(Tq5Format, PackMatrixAndScalarDot) {
                    size_t{8640}}) {
     const size_t M = 3;
     const TernaryMatrix w = RandomTernary(M, K, K, 0.3, 0.5f);
-    const Weights p = Pack(w);
+    const Weights p = rowpack::Pack<Format>(w);
     ASSERT_EQ(p.row_bytes, BlocksPerRow(K) * kBlockBytes);
     EXPECT_EQ(p.PreparedBytes(), M * BlocksPerRow(K) * kBlockBytes + 4);
-    ValidatePacked(p.bytes.data(), M, K);  // what Pack writes is valid
+    rowpack::ValidatePacked<Format>(p.bytes.data(), M, K);  // what Pack writes is valid
     std::mt19937_64 rng(K);
     std::vector<int8_t> q(K);
     for (auto& v : q)
@@ -112,7 +112,7 @@ TEST(Tq5Format, PackMatrixAndScalarDot) {
         want += w.at(r, k) * q[k];
       }
       for (size_t k = K; k < row.size(); ++k) EXPECT_EQ(row[k], 0);
-      EXPECT_EQ(DotRowScalar(p.row(r), K, q.data()), want);
+      EXPECT_EQ(rowpack::DotRowScalar<Format>(p.row(r), K, q.data()), want);
     }
   }
 }
@@ -121,12 +121,12 @@ TEST(Tq5Format, PackMatrixAndScalarDot) {
 // rejected with an rsr::Error("file") naming the problem and the row.
 TEST(Tq5Format, ValidationRejectsNonCodesAndPadding) {
   const size_t M = 2, K = 21;
-  const Weights p = Pack(RandomTernary(M, K, 5));
+  const Weights p = rowpack::Pack<Format>(RandomTernary(M, K, 5));
   for (unsigned bad = kNumByteValues; bad < 256; ++bad) {
     std::vector<uint8_t> img(p.bytes.data(), p.bytes.data() + M * 64);
     img[64 + 7] = static_cast<uint8_t>(bad);
     try {
-      ValidatePacked(img.data(), M, K);
+      rowpack::ValidatePacked<Format>(img.data(), M, K);
       ADD_FAILURE() << "byte " << bad << " accepted";
     } catch (const Error& e) {
       EXPECT_EQ(e.argument(), "file");
@@ -144,7 +144,7 @@ TEST(Tq5Format, ValidationRejectsNonCodesAndPadding) {
       idx -= pow3;  // trit t: code 1 -> 0
       std::vector<uint8_t> img(p.bytes.data(), p.bytes.data() + M * 64);
       img[j] = kTables.encode[idx];
-      EXPECT_THROW(ValidatePacked(img.data(), M, K), Error)
+      EXPECT_THROW(rowpack::ValidatePacked<Format>(img.data(), M, K), Error)
           << "byte " << j << " trit " << t;
     }
   }
