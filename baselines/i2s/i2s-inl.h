@@ -33,20 +33,14 @@
 #include <cstring>
 
 #include "baselines/i2s/i2s_format.h"
+#include "baselines/rowpack/rowpack-inl.h"
 #include "hwy/highway.h"
 #include "kernels/core/prefetch.h"
 #include "rsr/quant.h"
 
-// Highway 1.0.3's AVX3_DL attribute lacks avx512vnni (docs/toolchain.md); every
-// function on the vpdpbusd path carries it explicitly. The full target string
-// is repeated because clang lets an explicit target attribute replace the one
-// HWY_BEFORE_NAMESPACE pushes (g++ merges them).
+// Functions on the vpdpbusd path carry RSR_VNNI_ATTR (rowpack-inl.h).
 #undef RSR_I2S_ATTR
-#if HWY_TARGET == HWY_AVX3_DL
-#define RSR_I2S_ATTR __attribute__((target(HWY_TARGET_STR ",avx512vnni")))
-#else
-#define RSR_I2S_ATTR
-#endif
+#define RSR_I2S_ATTR RSR_VNNI_ATTR
 
 HWY_BEFORE_NAMESPACE();
 namespace rsr {
@@ -426,50 +420,18 @@ RSR_I2S_ATTR HWY_INLINE void TileDots(const uint8_t* const* rows,
 #endif
 }
 
-// Rows [r0, r1) x all tokens in R x T tiles; a partial tile repeats its
-// last row / token and discards the copies. Loop order: a block of rows
-// (about 128 KiB of weights, stays in L2) x token tiles x rows in the block,
-// so a token tile's activations (T * K bytes) are reused from L1/L2 across
-// the block instead of streaming once per row (at N = 32, K = 4096 streaming
-// them per row was 3x slower per token than N = 4).
-template <size_t R, size_t T>
-RSR_I2S_ATTR HWY_INLINE void TiledRows(const uint8_t* w, size_t row_bytes,
-                                       size_t M, const int8_t* xs,
-                                       size_t xstride, size_t tokens,
-                                       const int32_t* sums,
-                                       const float* act_scales, float w_scale,
-                                       float* y, size_t r0, size_t r1) {
-  const size_t C = hn::Lanes(DU8());
-  const size_t nchunks = (row_bytes + C - 1) / C;
-  const size_t block_rows =
-      tokens <= T
-          ? r1 - r0
-          : std::max<size_t>(R, (size_t{128} << 10) / row_bytes / R * R);
-  for (size_t rb = r0; rb < r1; rb += block_rows) {
-    const size_t rb_end = std::min(r1, rb + block_rows);
-    for (size_t t = 0; t < tokens; t += T) {
-      const size_t nt = std::min(T, tokens - t);
-      const int8_t* toks[T];
-      for (size_t j = 0; j < T; ++j)
-        toks[j] = xs + (t + std::min(j, nt - 1)) * xstride;
-      for (size_t r = rb; r < rb_end; r += R) {
-        const size_t nr = std::min(R, rb_end - r);
-        const uint8_t* rows[R];
-        for (size_t i = 0; i < R; ++i)
-          rows[i] = w + (r + std::min(i, nr - 1)) * row_bytes;
-        const uint8_t* next[R];  // the next tile's rows (clamped to r1)
-        for (size_t i = 0; i < R; ++i)
-          next[i] = w + std::min(r + R + i, r1 - 1) * row_bytes;
-        int32_t raw[R][T];
-        TileDots<R, T>(rows, next, toks, nchunks, raw);
-        for (size_t i = 0; i < nr; ++i)
-          for (size_t j = 0; j < nt; ++j)
-            y[(t + j) * M + r + i] = DequantizeDot(raw[i][j] - sums[t + j],
-                                                   act_scales[t + j], w_scale);
-      }
-    }
+// The tile body rowpack's TiledRows calls.
+struct Tile {
+  template <size_t R, size_t T>
+  static RSR_I2S_ATTR HWY_INLINE void Dots(const uint8_t* const* rows,
+                                           const uint8_t* const* next,
+                                           const int8_t* const* toks,
+                                           size_t row_bytes,
+                                           int32_t raw[R][T]) {
+    const size_t C = hn::Lanes(DU8());
+    TileDots<R, T>(rows, next, toks, (row_bytes + C - 1) / C, raw);
   }
-}
+};
 
 // GEMV: 4 rows x 1 token. GEMM: AVX3_DL 4 rows x 4 tokens (TileDotsShared,
 // one register per accumulator; sizes measured: docs/design-notes.md); AVX3
@@ -488,16 +450,18 @@ RSR_I2S_ATTR void GemmRows(const uint8_t* HWY_RESTRICT w, size_t row_bytes,
                            size_t xstride, size_t tokens, const int32_t* sums,
                            const float* act_scales, float w_scale,
                            float* HWY_RESTRICT y, size_t r0, size_t r1) {
-  TiledRows<kGemmRows, kGemmTokens>(w, row_bytes, M, xs, xstride, tokens, sums,
-                                    act_scales, w_scale, y, r0, r1);
+  rowpack::HWY_NAMESPACE::TiledRows<kGemmRows, kGemmTokens, Tile>(
+      w, row_bytes, M, xs, xstride, tokens, sums, act_scales, w_scale, y, r0,
+      r1);
 }
 
 RSR_I2S_ATTR void GemvRows(const uint8_t* HWY_RESTRICT w, size_t row_bytes,
                            const int8_t* HWY_RESTRICT xs, int32_t sum,
                            float act_scale, float w_scale,
                            float* HWY_RESTRICT y, size_t r0, size_t r1) {
-  TiledRows<4, 1>(w, row_bytes, /*M=*/0, xs, /*xstride=*/0, 1, &sum, &act_scale,
-                  w_scale, y, r0, r1);
+  rowpack::HWY_NAMESPACE::TiledRows<4, 1, Tile>(
+      w, row_bytes, /*M=*/0, xs, /*xstride=*/0, 1, &sum, &act_scale, w_scale, y,
+      r0, r1);
 }
 
 #else  // HWY_HAVE_SCALABLE (SVE, RVV): sizeless vectors, no arrays/structs.

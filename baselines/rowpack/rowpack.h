@@ -13,7 +13,8 @@
 //   using Block;                              // uint8_t qs[kBlockBytes]
 //   static void PackBlock(const int8_t* w, size_t n, Block& out);
 //   static uint8_t CodeAt(uint8_t byte, size_t group);  // code of position
-//                                            // byte_index + group * kBlockBytes
+//                                            // byte_index + group *
+//                                            kBlockBytes
 //   static const char* ByteError(uint8_t byte);  // nullptr when valid
 //
 // plus the scalar slow twins (Pack, DotRowScalar), load-time validation
@@ -75,7 +76,8 @@ Weights<F> Pack(const TernaryMatrix& w) {
     const int8_t* wr = w.row(r);
     for (size_t b = 0; b < nb; ++b) {
       const size_t k0 = b * F::kBlockCodes;
-      const size_t n = p.cols - k0 < F::kBlockCodes ? p.cols - k0 : F::kBlockCodes;
+      const size_t n =
+          p.cols - k0 < F::kBlockCodes ? p.cols - k0 : F::kBlockCodes;
       F::PackBlock(wr + k0, n, out[b]);
     }
   }
@@ -129,8 +131,9 @@ void ValidatePacked(const uint8_t* packed, size_t rows, size_t cols) {
 // method's SIMD drivers kGemv / kGemm (preconditions checked by Kernel's
 // public entry points), the saved payload is the packed rows (rows *
 // row_bytes bytes; the read slack is re-allocated, zeroed, on load).
-template <class F, void (*kGemv)(const Weights<F>&, float,
-                                 const QuantizedActivations&, float*, int),
+template <class F,
+          void (*kGemv)(const Weights<F>&, float, const QuantizedActivations&,
+                        float*, int),
           void (*kGemm)(const Weights<F>&, float, const QuantizedActivations&,
                         float*, int)>
 class PackedKernel final : public Kernel {

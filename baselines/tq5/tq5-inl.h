@@ -34,21 +34,15 @@
 #include <algorithm>
 #include <cstring>
 
+#include "baselines/rowpack/rowpack-inl.h"
 #include "baselines/tq5/tq5_format.h"
 #include "hwy/highway.h"
 #include "kernels/core/prefetch.h"
 #include "rsr/quant.h"
 
-// Highway 1.0.3's AVX3_DL attribute lacks avx512vnni (docs/toolchain.md); every
-// function on the vpdpbusd path carries it explicitly. The full target string
-// is repeated because clang lets an explicit target attribute replace the one
-// HWY_BEFORE_NAMESPACE pushes (g++ merges them).
+// Functions on the vpdpbusd path carry RSR_VNNI_ATTR (rowpack-inl.h).
 #undef RSR_TQ5_ATTR
-#if HWY_TARGET == HWY_AVX3_DL
-#define RSR_TQ5_ATTR __attribute__((target(HWY_TARGET_STR ",avx512vnni")))
-#else
-#define RSR_TQ5_ATTR
-#endif
+#define RSR_TQ5_ATTR RSR_VNNI_ATTR
 
 HWY_BEFORE_NAMESPACE();
 namespace rsr {
@@ -231,52 +225,27 @@ RSR_TQ5_ATTR HWY_INLINE void GemmDots1x4(const uint8_t* row,
   raw[3] = hn::GetLane(hn::SumOfLanes(d32, hn::Add(a3, b3)));
 }
 
-// Rows [r0, r1) x all tokens in R x T tiles; a partial tile repeats its
-// last row / token and discards the copies. Loop order as in i2s: a block of
-// rows (about 128 KiB of weights, stays in L2) x token tiles x rows in the
-// block, so a token tile's activations are reused from L1/L2.
-template <size_t R, size_t T>
-RSR_TQ5_ATTR HWY_INLINE void TiledRows(const uint8_t* w, size_t row_bytes,
-                                       size_t M, const int8_t* xs,
-                                       size_t xstride, size_t tokens,
-                                       const int32_t* sums,
-                                       const float* act_scales, float w_scale,
-                                       float* y, size_t r0, size_t r1) {
-  const size_t nblocks = row_bytes / kBlockBytes;
-  const size_t block_rows =
-      tokens <= T
-          ? r1 - r0
-          : std::max<size_t>(R, (size_t{128} << 10) / row_bytes / R * R);
-  for (size_t rb = r0; rb < r1; rb += block_rows) {
-    const size_t rb_end = std::min(r1, rb + block_rows);
-    for (size_t t = 0; t < tokens; t += T) {
-      const size_t nt = std::min(T, tokens - t);
-      const int8_t* toks[T];
-      for (size_t j = 0; j < T; ++j)
-        toks[j] = xs + (t + std::min(j, nt - 1)) * xstride;
-      for (size_t r = rb; r < rb_end; r += R) {
-        const size_t nr = std::min(R, rb_end - r);
-        const uint8_t* rows[R];
-        for (size_t i = 0; i < R; ++i)
-          rows[i] = w + (r + std::min(i, nr - 1)) * row_bytes;
-        static_assert((R == 2 && T == 1) || (R == 1 && T == 4), "tiles");
-        int32_t raw[R][T];
-        if constexpr (T == 1) {
-          int32_t r2[2];
-          GemvDots2(rows[0], rows[1], toks[0], nblocks, r2);
-          raw[0][0] = r2[0];
-          raw[1][0] = r2[1];
-        } else {
-          GemmDots1x4(rows[0], toks, nblocks, raw[0]);
-        }
-        for (size_t i = 0; i < nr; ++i)
-          for (size_t j = 0; j < nt; ++j)
-            y[(t + j) * M + r + i] = DequantizeDot(raw[i][j] - sums[t + j],
-                                                   act_scales[t + j], w_scale);
-      }
+// The tile body rowpack's TiledRows calls: GEMV 2 rows x 1 token, GEMM 1 row
+// x 4 tokens.
+struct Tile {
+  template <size_t R, size_t T>
+  static RSR_TQ5_ATTR HWY_INLINE void Dots(const uint8_t* const* rows,
+                                           const uint8_t* const* /*next*/,
+                                           const int8_t* const* toks,
+                                           size_t row_bytes,
+                                           int32_t raw[R][T]) {
+    static_assert((R == 2 && T == 1) || (R == 1 && T == 4), "tiles");
+    const size_t nblocks = row_bytes / kBlockBytes;
+    if constexpr (T == 1) {
+      int32_t r2[2];
+      GemvDots2(rows[0], rows[1], toks[0], nblocks, r2);
+      raw[0][0] = r2[0];
+      raw[1][0] = r2[1];
+    } else {
+      GemmDots1x4(rows[0], toks, nblocks, raw[0]);
     }
   }
-}
+};
 
 // GEMM: 1 row x 4 tokens (16 accumulators + 5 codes + 5 tables in the 32
 // registers); GEMV: kGemvRows rows x 1 token.
@@ -291,8 +260,9 @@ RSR_TQ5_ATTR void GemmRows(const uint8_t* HWY_RESTRICT w, size_t row_bytes,
                            const float* act_scales, float w_scale,
                            float* HWY_RESTRICT y, size_t r0, size_t r1,
                            uint8_t* /*scratch*/) {
-  TiledRows<kGemmRows, kGemmTokens>(w, row_bytes, M, xs, xstride, tokens, sums,
-                                    act_scales, w_scale, y, r0, r1);
+  rowpack::HWY_NAMESPACE::TiledRows<kGemmRows, kGemmTokens, Tile>(
+      w, row_bytes, M, xs, xstride, tokens, sums, act_scales, w_scale, y, r0,
+      r1);
 }
 
 RSR_TQ5_ATTR void GemvRows(const uint8_t* HWY_RESTRICT w, size_t row_bytes,
@@ -300,8 +270,9 @@ RSR_TQ5_ATTR void GemvRows(const uint8_t* HWY_RESTRICT w, size_t row_bytes,
                            float act_scale, float w_scale,
                            float* HWY_RESTRICT y, size_t r0, size_t r1,
                            uint8_t* /*scratch*/) {
-  TiledRows<kGemvRows, 1>(w, row_bytes, /*M=*/0, xs, /*xstride=*/0, 1, &sum,
-                          &act_scale, w_scale, y, r0, r1);
+  rowpack::HWY_NAMESPACE::TiledRows<kGemvRows, 1, Tile>(
+      w, row_bytes, /*M=*/0, xs, /*xstride=*/0, 1, &sum, &act_scale, w_scale, y,
+      r0, r1);
 }
 
 #else  // !HWY_AVX3_DL
