@@ -426,7 +426,8 @@ std::optional<MemoryRoof> Roofs::SizeMatched(double bytes, int threads) const {
   for (const auto& [th, m] : memory_) {
     if (th != threads) continue;
     const double probe = m.mib * (1 << 20);
-    if (probe >= bytes && (!fits || m.mib < fits->mib)) fits = m;
+    if (probe * kProbeSizeSlack >= bytes && (!fits || m.mib < fits->mib))
+      fits = m;
     if (!largest || m.mib > largest->mib) largest = m;
   }
   return fits ? fits : largest;

@@ -81,7 +81,10 @@ class Roofs {
   // The smallest probe at `threads` whose buffer holds `bytes` (else the
   // largest): a kernel streaming B bytes of weights is judged against the
   // level that holds B bytes (the L3 probe below it, a DRAM probe of about
-  // B bytes past it: `bandwidth --dram-mib` takes the kernels' sizes).
+  // B bytes past it: `bandwidth --dram-mib` takes the kernels' sizes). A
+  // probe up to 1% smaller still holds them: a 16384^2 i2s matrix is 64 MiB
+  // plus 260 bytes of read slack and scale, and is the 64 MiB probe's size.
+  static constexpr double kProbeSizeSlack = 1.01;
   std::optional<MemoryRoof> SizeMatched(double bytes, int threads) const;
 
   // Adds to a run record (kernel, target, m, k, tokens, threads, median_ms,

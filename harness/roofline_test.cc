@@ -96,6 +96,13 @@ TEST(Roofline, AnnotateDividesByBothRoofs) {
   EXPECT_DOUBLE_EQ(r["bandwidth_roof_mib"].get<double>(), 64.0);
   EXPECT_DOUBLE_EQ(r["bandwidth_fraction"].get<double>(), 0.1);
 
+  r = rec("i2s", 1, 64.0 + 260.0 / (1 << 20));  // 64 MiB + slack: 64 MiB
+  roofs.Annotate(r);
+  EXPECT_DOUBLE_EQ(r["bandwidth_roof_mib"].get<double>(), 64.0);
+  r = rec("i2s", 1, 64.0 * 1.02);  // 2% past the probe: the next one
+  roofs.Annotate(r);
+  EXPECT_DOUBLE_EQ(r["bandwidth_roof_mib"].get<double>(), 512.0);
+
   r = rec("tl2", 1, 600);  // larger than every probe: the largest
   roofs.Annotate(r);
   EXPECT_EQ(r["compute_roof_op"], "byte_shuffle");
