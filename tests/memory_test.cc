@@ -12,6 +12,7 @@
 
 #include <cstdlib>
 #include <fstream>
+#include <iterator>
 #include <string>
 #include <vector>
 
@@ -122,6 +123,16 @@ TEST(MemoryLimits, PrepareOutOfMemoryIsAnError) {
       const size_t cap = VmSizeBytes() + (8u << 20);
       const rlimit lim{cap, cap};
       if (setrlimit(RLIMIT_AS, &lim) != 0) _exit(3);
+      // Use up what the allocator can still hand out (the heap keeps the
+      // memory earlier tests freed in this process, mapped and reusable
+      // whatever the limit: Prepare then succeeded after other tests), and
+      // give back a 4 MiB reserve for Prepare's small allocations. Its
+      // weight buffer (13 MiB and up here) must then map new memory.
+      static void* hog[1 << 16];
+      size_t n = 0;
+      while (n < std::size(hog) && (hog[n] = std::malloc(1u << 20)) != nullptr)
+        ++n;
+      for (size_t i = 0; i < 4 && n > 0; ++i) std::free(hog[--n]);
       int code = 2;  // no error at all
       try {
         kernel->Prepare(w);
