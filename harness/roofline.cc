@@ -334,7 +334,12 @@ RoofResult MeasureRoof(const std::string& op, int threads, size_t reps,
 
 std::optional<ComputeModel> ComputeModelFor(const std::string& kernel,
                                             size_t tokens, int block_height) {
-  if (kernel == "i2s" || kernel == "tq5") return ComputeModel{"int8_dot", 1};
+  if (kernel == "i2s") return ComputeModel{"int8_dot", 1};
+  // tq5 spends 3 byte permutes (2 vpermt2b, 1 vpermb) per 5 vpdpbusd on its
+  // VBMI decode, and they share the dot pipes: on AMD EPYC family 26 model 2,
+  // 16 vpdpbusd + 16 vpermb take 3.59 ns against 2.00 for the 16 dots alone
+  // (docs/design-notes.md, tq5). So 5 of every 8 dot-pipe slots are dots.
+  if (kernel == "tq5") return ComputeModel{"int8_dot", 5.0 / 8.0};
   if (kernel == "tl1" || kernel == "tl2") {
     const double weights = kernel == "tl1" ? 2 : 3;
     return ComputeModel{tokens == 1 ? "byte_shuffle" : "int16_add", weights};

@@ -485,7 +485,7 @@ def verdict_table(recs):
     out = ["\n## Verdict per tokens per call (rsr-bench run)\n\n"
            "Fastest method per N (median ms, best SIMD target), by how much it beats the "
            "runner-up, and each method's time with its fraction of its own compute roof "
-           "(c: `rsr-bench roofline`; int8 dot lanes for i2s/tq5, byte shuffles (N = 1) or int16 "
+           "(c: `rsr-bench roofline`; int8 dot lanes for i2s and 5/8 of them for tq5 (its byte permutes share the dot pipes), byte shuffles (N = 1) or int16 "
            "adds (N > 1) per 2 or 3 weights for tl1/tl2, int16 adds per k rows for rsrpp-simd, "
            "f32 FMA lanes for dense-f32) and, for N = 1, of the read bandwidth of the smallest "
            "probe that holds the weights (bw).\n"]
