@@ -47,7 +47,7 @@ using Bytes = std::vector<uint8_t>;
 constexpr size_t kHeaderBytes = 104;
 constexpr size_t kVersionAt = 8, kByteOrderAt = 12, kNameAt = 16, kRowsAt = 48,
                  kColsAt = 56, kBlockKAt = 64, kActAt = 68, kScaleAt = 72,
-                 kReserved1At = 76, kPayloadBytesAt = 80,
+                 kLayoutAt = 76, kPayloadBytesAt = 80,
                  kPayloadChecksumAt = 88, kHeaderChecksumAt = 96;
 
 template <class T>
@@ -234,8 +234,12 @@ std::vector<Hostile> HeaderChecks(const std::string& name, const Bytes& good) {
   add("bytes after the name", "after the kernel name",
       [](Bytes& f) { f[kNameAt + 31 - 1] = 'x'; });
   add("reserved0", "reserved", [](Bytes& f) { f[kActAt + 2] = 1; });
-  add("reserved1", "reserved",
-      [](Bytes& f) { Poke<uint32_t>(f, kReserved1At, 1); });
+  // The payload layout field (formerly reserved1): 1 is never written (layout
+  // 1 is stored as 0) and no kernel has layout 7.
+  add("payload layout field 1", "payload layout",
+      [](Bytes& f) { Poke<uint32_t>(f, kLayoutAt, 1); });
+  add("payload layout 7", "payload layout 7 is not the layout",
+      [](Bytes& f) { Poke<uint32_t>(f, kLayoutAt, 7); });
   add("rows 0", "outside the limits",
       [](Bytes& f) { Poke<uint64_t>(f, kRowsAt, 0); });
   add("rows > kMaxRows", "outside the limits",

@@ -44,6 +44,8 @@
 #include <stdint.h>
 #include <string.h>
 
+#include <type_traits>
+
 #include "hwy/highway.h"
 
 HWY_BEFORE_NAMESPACE();
@@ -78,12 +80,79 @@ HWY_INLINE V Lookup(D /*d*/, V table, V idx) {
 #endif
 }
 
+// ------------------------------ TL2 codes (tl2.h)
+//
+// The 8 triples of a block (5 planes P0..P4 of N rows) as lookup inputs.
+// Triples 0..4: code in bits 4:0 of their plane. Spread codes: c5 = P0 7:5 |
+// P1 6:5 << 3, c6 = P2 7:5 | P3 6:5 << 3, c7 = P4 7:5 | P1 bit 7 << 3 | P3
+// bit 7 << 4. Shifts are 16-bit (no 8-bit shift on x86): bits shifted in from
+// the neighbouring byte land above bit 4 or are masked off.
+template <class D>
+struct Tl2Planes {
+  hn::Vec<D> p[5];
+  Tl2Planes(D d, const uint8_t* HWY_RESTRICT blk) {
+    for (size_t k = 0; k < 5; ++k) p[k] = hn::Load(d, blk + k * kRows);
+  }
+  template <int kBits>
+  HWY_INLINE hn::Vec<D> Shr(D d, size_t k) const {
+    const hn::RepartitionToWide<D> d16;
+    return hn::BitCast(d, hn::ShiftRight<kBits>(hn::BitCast(d16, p[k])));
+  }
+  template <int kBits>
+  HWY_INLINE hn::Vec<D> Shl(D d, size_t k) const {
+    const hn::RepartitionToWide<D> d16;
+    return hn::BitCast(d, hn::ShiftLeft<kBits>(hn::BitCast(d16, p[k])));
+  }
+};
+
+#if RSR_LUT_AVX3
+// AVX3, AVX3_DL: the codes of all 8 triples in bits 4:0 (bits 7:5 junk),
+// the spread ones with vpternlogd bit selects (IfVecThenElse): 3 + 3 + 5 ops.
+template <class D>
+HWY_INLINE void Tl2Codes(D d, const Tl2Planes<D>& P, hn::Vec<D>* c) {
+  const auto k07 = hn::Set(d, 0x07), k0F = hn::Set(d, 0x0F);
+  for (size_t j = 0; j < 5; ++j) c[j] = P.p[j];
+  c[5] = hn::IfVecThenElse(k07, P.template Shr<5>(d, 0),
+                           P.template Shr<2>(d, 1));
+  c[6] = hn::IfVecThenElse(k07, P.template Shr<5>(d, 2),
+                           P.template Shr<2>(d, 3));
+  c[7] = hn::IfVecThenElse(
+      k0F,
+      hn::IfVecThenElse(k07, P.template Shr<5>(d, 4), P.template Shr<4>(d, 1)),
+      P.template Shr<3>(d, 3));
+}
+#else
+// Byte-shuffle targets: per triple the magnitude index (bits 3:0, bit 7
+// clear for pshufb) and the sign in bit 7 (for blendv), taken from the
+// planes directly: mag 1 op + sign 1 op for triples 0..4; 5 + 1, 5 + 1 and
+// 5 + 0 for triples 5..7 (c7's sign bit is P3 bit 7 as it is).
+template <class D>
+HWY_INLINE void Tl2MagSign(D d, const Tl2Planes<D>& P, hn::Vec<D>* mag,
+                           hn::Vec<D>* sgn) {
+  const auto k07 = hn::Set(d, 0x07), k08 = hn::Set(d, 0x08);
+  const auto k0F = hn::Set(d, 0x0F);
+  for (size_t j = 0; j < 5; ++j) {
+    mag[j] = hn::And(P.p[j], k0F);
+    sgn[j] = P.template Shl<3>(d, j);
+  }
+  mag[5] = hn::Or(hn::And(P.template Shr<5>(d, 0), k07),
+                  hn::And(P.template Shr<2>(d, 1), k08));
+  sgn[5] = P.template Shl<1>(d, 1);
+  mag[6] = hn::Or(hn::And(P.template Shr<5>(d, 2), k07),
+                  hn::And(P.template Shr<2>(d, 3), k08));
+  sgn[6] = P.template Shl<1>(d, 3);
+  mag[7] = hn::Or(hn::And(P.template Shr<5>(d, 4), k07),
+                  hn::And(P.template Shr<4>(d, 1), k08));
+  sgn[7] = P.p[3];
+}
+#endif
+
 // Tiles [tile_begin, tile_end) for `tokens` tokens. `packed` holds
-// blocks_per_tile blocks per tile (tile-major) of four index planes and, with
-// kSigned, the sign plane (256 or 320 bytes). `tables` holds per token
-// blocks_per_tile*8 group tables of 32 bytes. Writes the raw int32 sums
-// (before the TL2 neg_count correction) to dots[t * dot_stride + row] for
-// every row of the tiles (padding rows too).
+// blocks_per_tile blocks per tile (tile-major) of four index planes (TL1) or
+// five code planes (TL2, kSigned; 256 or 320 bytes). `tables` holds per
+// token blocks_per_tile*8 group tables of 32 (TL1) or 64 bytes (TL2). Writes
+// the int32 sums to dots[t * dot_stride + row] for every row of the tiles
+// (padding rows too).
 template <bool kSigned>
 HWY_NOINLINE void LutTiles(const LutTileJob& job) {
   const uint8_t* HWY_RESTRICT packed = job.packed;
@@ -93,6 +162,7 @@ HWY_NOINLINE void LutTiles(const LutTileJob& job) {
   const size_t tile_begin = job.tile_begin, tile_end = job.tile_end;
   const size_t dot_stride = job.dot_stride;
   constexpr size_t block_bytes = (kSigned ? 5 : 4) * kRows;
+  constexpr size_t table_bytes = kSigned ? 2 * kTable : kTable;
   const hn::CappedTag<uint8_t, kRows> du8;
   const hn::RebindToSigned<decltype(du8)> di8;
   const hn::RepartitionToWide<decltype(du8)> du16;
@@ -105,14 +175,10 @@ HWY_NOINLINE void LutTiles(const LutTileJob& job) {
 
   HWY_ALIGN int32_t sums[kRows];
   const auto k0F = hn::Set(du8, 0x0F);
-  const auto k3F = hn::Set(du8, 0x3F);
-  const auto kFF = hn::Set(du8, 0xFF);
   const auto kLow = hn::Set(du16, 0x00FF);
   const auto kHigh = hn::Set(du16, 0xFF00);
   const size_t groups = blocks_per_tile * kGroupsPerBlock;
   (void)k0F;
-  (void)k3F;
-  (void)kFF;
 
   // Software prefetch 16 KiB ahead (into L2) during the first pass over a
   // tile: the tile is one sequential stream and the hardware prefetchers
@@ -126,7 +192,7 @@ HWY_NOINLINE void LutTiles(const LutTileJob& job) {
   for (size_t tile = tile_begin; tile < tile_end; ++tile) {
     const uint8_t* w_tile = packed + tile * blocks_per_tile * block_bytes;
     for (size_t t = 0; t < tokens; ++t) {
-      const uint8_t* tab_token = tables + t * groups * kTable;
+      const uint8_t* tab_token = tables + t * groups * table_bytes;
       int32_t* dot_row = dots + t * dot_stride + tile * kRows;
       for (size_t s = 0; s < kRows; s += N) {
         auto a32_0 = hn::Zero(di32), a32_1 = hn::Zero(di32);
@@ -142,11 +208,83 @@ HWY_NOINLINE void LutTiles(const LutTileJob& job) {
               for (size_t l = 0; l < block_bytes; l += 64)
                 PrefetchL2(blk + kAhead + l);
             }
-            const uint8_t* tab = tab_token + b * kGroupsPerBlock * kTable;
-            auto sign = hn::Zero(di8);
-            if (kSigned)
-              sign = hn::BitCast(di8, hn::Load(du8, blk + 4 * kRows + s));
+            const uint8_t* tab = tab_token + b * kGroupsPerBlock * table_bytes;
             auto lo_acc = hn::Zero(du8);  // u8 sum of <= 4 low parts
+            if constexpr (kSigned) {
+              using D8 = std::remove_const_t<decltype(du8)>;
+              const Tl2Planes<D8> planes(du8, blk + s);
+#if RSR_LUT_AVX3
+              hn::Vec<D8> code[kGroupsPerBlock];
+              Tl2Codes(du8, planes, code);
+#if HWY_TARGET != HWY_AVX3_DL
+              const auto k10 = hn::Set(du8, 0x10);
+#endif
+#else
+              hn::Vec<D8> mag[kGroupsPerBlock], sgn[kGroupsPerBlock];
+              Tl2MagSign(du8, planes, mag, sgn);
+#endif
+              for (size_t g = 0; g < kGroupsPerBlock; ++g) {
+                const uint8_t* tg = tab + g * 2 * kTable;
+                hn::Vec<D8> lo, hi;
+#if HWY_TARGET == HWY_AVX3_DL
+                // 64 entries = [T | -T] twice: index bits 7:5 don't matter.
+                const __m512i tlo = _mm512_broadcast_i64x4(
+                    _mm256_loadu_si256(reinterpret_cast<const __m256i*>(tg)));
+                const __m512i thi = _mm512_broadcast_i64x4(_mm256_loadu_si256(
+                    reinterpret_cast<const __m256i*>(tg + kTable)));
+                lo.raw = _mm512_permutexvar_epi8(code[g].raw, tlo);
+                hi.raw = _mm512_permutexvar_epi8(code[g].raw, thi);
+#elif RSR_LUT_AVX3
+                // pshufb of the magnitude, merged with the -T lookup where
+                // the code's bit 4 is set.
+                const auto m = hn::And(code[g], k0F);
+                const __mmask64 neg = _mm512_test_epi8_mask(code[g].raw, k10.raw);
+                const auto lp = hn::LoadDup128(du8, tg);
+                const auto ln = hn::LoadDup128(du8, tg + 16);
+                const auto hp = hn::LoadDup128(du8, tg + kTable);
+                const auto hn_ = hn::LoadDup128(du8, tg + kTable + 16);
+                lo.raw = _mm512_mask_shuffle_epi8(
+                    _mm512_shuffle_epi8(lp.raw, m.raw), neg, ln.raw, m.raw);
+                hi.raw = _mm512_mask_shuffle_epi8(
+                    _mm512_shuffle_epi8(hp.raw, m.raw), neg, hn_.raw, m.raw);
+#else
+                // Both halves looked up, selected by the sign in bit 7.
+                const auto lp = hn::TableLookupBytes(hn::LoadDup128(du8, tg), mag[g]);
+                const auto ln =
+                    hn::TableLookupBytes(hn::LoadDup128(du8, tg + 16), mag[g]);
+                const auto hp =
+                    hn::TableLookupBytes(hn::LoadDup128(du8, tg + kTable), mag[g]);
+                const auto hn_ = hn::TableLookupBytes(
+                    hn::LoadDup128(du8, tg + kTable + 16), mag[g]);
+                const auto sg = hn::BitCast(di8, sgn[g]);
+#if HWY_ARCH_X86 && HWY_TARGET != HWY_SSSE3
+                // pblendvb reads bit 7 only. (Highway 1.0.3's int8
+                // IfNegativeThenElse assumes that on SSSE3 too, where
+                // IfThenElse is and/andnot/or of the whole byte: wrong
+                // results, hence the mask path there.)
+                lo = hn::BitCast(du8, hn::IfNegativeThenElse(
+                                          sg, hn::BitCast(di8, ln),
+                                          hn::BitCast(di8, lp)));
+                hi = hn::BitCast(du8, hn::IfNegativeThenElse(
+                                          sg, hn::BitCast(di8, hn_),
+                                          hn::BitCast(di8, hp)));
+#else
+                const auto neg = hn::MaskFromVec(
+                    hn::BitCast(du8, hn::BroadcastSignBit(sg)));
+                lo = hn::IfThenElse(neg, ln, lp);
+                hi = hn::IfThenElse(neg, hn_, hp);
+#endif
+#endif
+                lo_acc = hn::Add(lo_acc, lo);
+                hi_acc = hn::Add(hi_acc, hi);
+                if (g % 4 == 3) {  // 4 low parts (<= 4 * 63) -> int16
+                  const auto l16 = hn::BitCast(du16, lo_acc);
+                  acc_even = hn::Add(acc_even, hn::And(l16, kLow));
+                  acc_odd = hn::Add(acc_odd, hn::ShiftRight<8>(l16));
+                  lo_acc = hn::Zero(du8);
+                }
+              }
+            } else {
             for (size_t p = 0; p < kGroupsPerBlock / 2; ++p) {
               const auto v = hn::Load(du8, blk + p * kRows + s);
 #if HWY_TARGET == HWY_AVX3_DL
@@ -162,22 +300,6 @@ HWY_NOINLINE void LutTiles(const LutTileJob& job) {
                 const uint8_t* tg = tab + (2 * p + h) * kTable;
                 auto lo = Lookup(du8, hn::LoadDup128(du8, tg), idx);
                 auto hi = Lookup(du8, hn::LoadDup128(du8, tg + 16), idx);
-                if (kSigned) {
-#if RSR_LUT_AVX3
-                  // Sign bit of this group straight into a mask register,
-                  // then lo = 63 - lo, hi = 255 - hi under the mask.
-                  const __mmask64 k = _mm512_test_epi8_mask(
-                      sign.raw,
-                      _mm512_set1_epi8(static_cast<char>(0x80 >> (2 * p + h))));
-                  lo.raw = _mm512_mask_sub_epi8(lo.raw, k, k3F.raw, lo.raw);
-                  hi.raw = _mm512_mask_sub_epi8(hi.raw, k, kFF.raw, hi.raw);
-#else
-                  const auto m = hn::BitCast(du8, hn::BroadcastSignBit(sign));
-                  sign = hn::Add(sign, sign);
-                  lo = hn::Xor(lo, hn::And(m, k3F));
-                  hi = hn::Xor(hi, m);
-#endif
-                }
                 lo_acc = hn::Add(lo_acc, lo);
                 hi_acc = hn::Add(hi_acc, hi);
               }
@@ -187,6 +309,7 @@ HWY_NOINLINE void LutTiles(const LutTileJob& job) {
                 acc_odd = hn::Add(acc_odd, hn::ShiftRight<8>(l16));
                 lo_acc = hn::Zero(du8);
               }
+            }
             }
             if (b % 2 == 1 || b + 1 == b1) {  // <= 16 high parts -> int16
               // value = low + 64 * high; (high << 8) >> 2 in int16 lanes.
@@ -261,10 +384,13 @@ struct BroadcastIndices {
 // per vector, AVX-512 two (then a 64-bit lane shuffle puts lo, hi per group
 // together), 128-bit targets one group in two vectors. Scalable and scalar
 // targets fall back to plain code.
-template <size_t kCols, int kBias, int kSlots>
+template <size_t kCols, int kBias, int kSlots, bool kWithNegation = false>
 HWY_NOINLINE void BuildTables(const int8_t* HWY_RESTRICT q, size_t K,
                               uint8_t* HWY_RESTRICT tables) {
   static constexpr SlotCoefficients<kCols, kBias, kSlots> kCoef;
+  // Bytes per group, and where the high plane starts.
+  constexpr size_t kOut = kWithNegation ? 2 * kTable : kTable;
+  constexpr size_t kHiAt = kOut / 2;
   constexpr size_t kGroupCols = kCols * kGroupsPerBlock;
   const size_t groups = (K + kGroupCols - 1) / kGroupCols * kGroupsPerBlock;
 #if HWY_HAVE_SCALABLE || HWY_TARGET == HWY_SCALAR || HWY_TARGET == HWY_EMU128
@@ -272,11 +398,12 @@ HWY_NOINLINE void BuildTables(const int8_t* HWY_RESTRICT q, size_t K,
     int a[kCols];
     for (size_t i = 0; i < kCols; ++i)
       a[i] = kCols * g + i < K ? q[kCols * g + i] : 0;
-    for (size_t e = 0; e < 16; ++e) {
+    for (size_t e = 0; e < kHiAt; ++e) {
       int v = 0;
-      for (size_t i = 0; i < kCols; ++i) v += kCoef.c[i][e] * a[i];
-      tables[kTable * g + e] = static_cast<uint8_t>(v & 63);
-      tables[kTable * g + 16 + e] =
+      for (size_t i = 0; i < kCols; ++i) v += kCoef.c[i][e % 16] * a[i];
+      if (e >= 16) v = -v;
+      tables[kOut * g + e] = static_cast<uint8_t>(v & 63);
+      tables[kOut * g + kHiAt + e] =
           static_cast<uint8_t>(static_cast<int8_t>(v >> 6));
     }
   }
@@ -323,8 +450,33 @@ HWY_NOINLINE void BuildTables(const int8_t* HWY_RESTRICT q, size_t K,
     V16 a[kCols];
     for (size_t i = 0; i < kCols; ++i)
       a[i] = hn::TableLookupBytes(words, idx[i]);
-    uint8_t* out = tables + kTable * g;
-    if constexpr (kLanes >= 16) {
+    uint8_t* out = tables + kOut * g;
+    if constexpr (kWithNegation && kLanes >= 16) {
+      // lo = [lo(v) | lo(-v)], hi likewise, per group; on 512 bits the two
+      // groups' 128-bit blocks are l0 l1 n0 n1 (lo) and h0 h1 m0 m1 (hi),
+      // reordered to l0 n0 l1 n1 and h0 m0 h1 m1, then halves combined.
+      const V16 v = values(a, coef);
+      const V16 nv = hn::Neg(v);
+      auto lo = hn::ConcatEven(du8, hn::BitCast(du8, hn::And(nv, k63)),
+                               hn::BitCast(du8, hn::And(v, k63)));
+      auto hi = hn::ConcatEven(du8, hn::BitCast(du8, hn::ShiftRight<6>(nv)),
+                               hn::BitCast(du8, hn::ShiftRight<6>(v)));
+      if constexpr (kGroupsPerVec == 2) {
+        const hn::Repartition<uint64_t, decltype(d16)> du64;
+        alignas(64) static constexpr uint64_t kOrder[8] = {0, 1, 4, 5,
+                                                           2, 3, 6, 7};
+        const auto order = hn::SetTableIndices(du64, kOrder);
+        lo = hn::BitCast(
+            du8, hn::TableLookupLanes(hn::BitCast(du64, lo), order));
+        hi = hn::BitCast(
+            du8, hn::TableLookupLanes(hn::BitCast(du64, hi), order));
+        hn::StoreU(hn::ConcatLowerLower(du8, hi, lo), du8, out);
+        hn::StoreU(hn::ConcatUpperUpper(du8, hi, lo), du8, out + kOut);
+      } else {
+        hn::StoreU(lo, du8, out);
+        hn::StoreU(hi, du8, out + kHiAt);
+      }
+    } else if constexpr (kLanes >= 16) {
       const V16 v = values(a, coef);
       auto lo_hi = hn::ConcatEven(du8, hn::BitCast(du8, hn::ShiftRight<6>(v)),
                                   hn::BitCast(du8, hn::And(v, k63)));
@@ -339,12 +491,17 @@ HWY_NOINLINE void BuildTables(const int8_t* HWY_RESTRICT q, size_t K,
       hn::StoreU(lo_hi, du8, out);
     } else {
       const V16 v0 = values(a, coef), v1 = values(a, coef_hi);
-      hn::StoreU(hn::ConcatEven(du8, hn::BitCast(du8, hn::And(v1, k63)),
-                                hn::BitCast(du8, hn::And(v0, k63))),
-                 du8, out);
-      hn::StoreU(hn::ConcatEven(du8, hn::BitCast(du8, hn::ShiftRight<6>(v1)),
-                                hn::BitCast(du8, hn::ShiftRight<6>(v0))),
-                 du8, out + 16);
+      const auto store = [&](V16 w0, V16 w1, uint8_t* to) {
+        hn::StoreU(hn::ConcatEven(du8, hn::BitCast(du8, hn::And(w1, k63)),
+                                  hn::BitCast(du8, hn::And(w0, k63))),
+                   du8, to);
+        hn::StoreU(
+            hn::ConcatEven(du8, hn::BitCast(du8, hn::ShiftRight<6>(w1)),
+                           hn::BitCast(du8, hn::ShiftRight<6>(w0))),
+            du8, to + kHiAt);
+      };
+      store(v0, v1, out);
+      if constexpr (kWithNegation) store(hn::Neg(v0), hn::Neg(v1), out + 16);
     }
   }
 #endif
@@ -427,8 +584,8 @@ HWY_INLINE void VecTables(const int16_t* HWY_RESTRICT xt, size_t groups,
 // Element offsets (g * kSlots + slot) * 32 into the tables for the 64 rows of
 // one tile and `nblocks` consecutive packed blocks: offsets[g * 64 + r]. TL1
 // (groups of 4 columns): the index byte of pairs 2p, 2p+1 (nibbles i0, i1) is
-// group p, slot 9 * i0 + i1. TL2 (triples): slot 13 + v, v = -|v| when the
-// sign bit is set.
+// group p, slot 9 * i0 + i1. TL2 (triples): slot 13 + v, from the 5-bit code
+// (v = -|v| when bit 4 is set).
 template <bool kSigned>
 HWY_INLINE void VecOffsets(const uint8_t* HWY_RESTRICT blocks, size_t nblocks,
                            uint16_t* HWY_RESTRICT offsets) {
@@ -439,7 +596,6 @@ HWY_INLINE void VecOffsets(const uint8_t* HWY_RESTRICT blocks, size_t nblocks,
   const hn::Rebind<uint8_t, decltype(d)> d8;
   const size_t L = hn::Lanes(d);
   const auto k0F = hn::Set(d, 0x0F);
-  const auto kF0 = hn::Set(d, 0xF0);
   for (size_t b = 0; b < nblocks; ++b) {
     const uint8_t* blk = blocks + b * block_bytes;
     for (size_t s = 0; s < kRows; s += L) {
@@ -450,16 +606,26 @@ HWY_INLINE void VecOffsets(const uint8_t* HWY_RESTRICT blocks, size_t nblocks,
       };
       uint16_t* out = offsets + b * kPerBlock * kRows + s;
       if constexpr (kSigned) {
-        const auto sign = hn::PromoteTo(d, hn::LoadU(d8, blk + 4 * kRows + s));
+        // The 5-bit codes (tl2.h) in uint16 lanes: bits above bit 4 are
+        // plane bits of other triples for j < 5, masked off below.
+        hn::Vec<decltype(d)> p[5], c[kTlGroupsPerBlock];
+        for (size_t k = 0; k < 5; ++k)
+          p[k] = hn::PromoteTo(d, hn::LoadU(d8, blk + k * kRows + s));
+        for (size_t j = 0; j < 5; ++j) c[j] = p[j];
+        const auto k08 = hn::Set(d, 0x08), k10 = hn::Set(d, 0x10);
+        const auto k18 = hn::Set(d, 0x18);
+        c[5] = hn::Or(hn::ShiftRight<5>(p[0]),
+                      hn::And(hn::ShiftRight<2>(p[1]), k18));
+        c[6] = hn::Or(hn::ShiftRight<5>(p[2]),
+                      hn::And(hn::ShiftRight<2>(p[3]), k18));
+        c[7] = hn::Or(hn::Or(hn::ShiftRight<5>(p[4]),
+                             hn::And(hn::ShiftRight<4>(p[1]), k08)),
+                      hn::And(hn::ShiftRight<3>(p[3]), k10));
         for (size_t j = 0; j < kTlGroupsPerBlock; ++j) {
-          const auto nib =
-              hn::PromoteTo(d, hn::LoadU(d8, blk + j / 2 * kRows + s));
-          // 32 * |v| (the nibble of triple j), then 32 * (13 +- |v|).
-          const auto mag32 = j % 2 == 0 ? hn::ShiftLeft<5>(hn::And(nib, k0F))
-                                        : hn::ShiftLeft<1>(hn::And(nib, kF0));
+          // 32 * |v| (code bits 3:0), then 32 * (13 +- |v|) by bit 4.
+          const auto mag32 = hn::ShiftLeft<5>(hn::And(c[j], k0F));
           const auto mid = hn::Add(base(j), hn::Set(d, 13 * kVecTokens));
-          const auto neg =
-              hn::TestBit(sign, hn::Set(d, static_cast<uint16_t>(0x80 >> j)));
+          const auto neg = hn::TestBit(c[j], k10);
           hn::Store(
               hn::IfThenElse(neg, hn::Sub(mid, mag32), hn::Add(mid, mag32)), d,
               out + j * kRows);

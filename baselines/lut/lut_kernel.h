@@ -9,13 +9,12 @@
 //   Packed, Block        Tl1Packed / Tl1Block or Tl2Packed / Tl2Block
 //   kName, kGroup        "tl1", "pair": for error messages
 //   kCols                columns per group (2 or 3)
+//   kTableBytes          bytes per activation group's table (32 or 64)
+//   kPayloadLayout       Kernel::PayloadLayout of saved files (1 or 2)
 //   Encode(blk, r, g, w) ors the kCols weights w of group g, tile row r, into
 //                        the zeroed block (zero weights for padding)
 //   Decode(blk, r, g, i) weight i of that group
 //   Invalid(blk, r, g)   nullptr, or why the code is not one Encode writes
-//   Finish(p)            derived fields, after packing and after loading
-//   RowBias(p, row)      added to the row's raw int32 sum (TL2: neg_count)
-//   ExtraBytes(p)        prepared bytes besides the blocks
 //   BuildTables(q, K, t) all group tables of one token (SIMD, dispatched)
 //   Tiles(job)           the dispatched tile loop (lut-inl.h LutTiles)
 //   VecRows(job)         the dispatched token-table loop (LutVecRows)
@@ -98,7 +97,6 @@ typename Format::Packed Pack(const TernaryMatrix& w) {
           if (col + i < p.cols) group[i] = w.at(row, col + i);
         Format::Encode(blk, r, g, group);
       });
-  Format::Finish(p);
   return p;
 }
 
@@ -126,15 +124,13 @@ class LutKernel final : public Kernel {
     c.native_gemm = true;  // token tables: one lookup serves 32 tokens
     return c;
   }
-  size_t PreparedBytes() const override {
-    return p_.blocks.bytes() + Format::ExtraBytes(p_);
-  }
-  // The blocks, plus TL2's int32 per row.
+  size_t PreparedBytes() const override { return p_.blocks.bytes(); }
   size_t PrepareBytesBound(size_t rows, size_t cols) const override {
     const auto p = Shaped<Format>(rows, cols);
     return p.tiles * p.blocks_per_tile * sizeof(typename Format::Block) +
-           rows * sizeof(int32_t) + (64u << 10);
+           (64u << 10);
   }
+  uint32_t PayloadLayout() const override { return Format::kPayloadLayout; }
 
  protected:
   void PrepareImpl(const TernaryMatrix& w) override { p_ = Pack<Format>(w); }
@@ -168,7 +164,7 @@ class LutKernel final : public Kernel {
     // Per part: the token-table scratch, then the per-token tables.
     const size_t vec_bytes = n_vec == 0 ? 0 : VecScratchBytes();
     const size_t token_bytes =
-        p_.blocks_per_tile * kTlGroupsPerBlock * kTlTableBytes;
+        p_.blocks_per_tile * kTlGroupsPerBlock * Format::kTableBytes;
     const size_t tb = std::min(kTokenBlock, xq.tokens - n_vec);
     const size_t part_bytes = vec_bytes + tb * token_bytes;
     auto scratch = hwy::AllocateAligned<uint8_t>(parts * part_bytes);
@@ -186,8 +182,8 @@ class LutKernel final : public Kernel {
   }
 
   // Payload: the blocks (tiles * blocks_per_tile, tile-major). The shape
-  // fields are recomputed from the shape and the derived ones by Finish (so
-  // they cannot disagree with the packed data).
+  // fields are recomputed from the shape (so they cannot disagree with the
+  // packed data).
   bool Serializable() const override { return true; }
   void SaveImpl(ByteWriter& out) const override { out.PutArray(p_.blocks); }
   void LoadImpl(ByteReader& in, size_t rows, size_t cols) override {
@@ -212,7 +208,6 @@ class LutKernel final : public Kernel {
                                 std::to_string(col + Format::kCols - 1) + ")");
       }
     });
-    Format::Finish(p);
     p_ = std::move(p);
   }
 
@@ -306,7 +301,7 @@ class LutKernel final : public Kernel {
                  size_t e, uint8_t* tab, int32_t* dots, float* y) const {
     const size_t M = p_.rows, K = p_.cols;
     const size_t token_bytes =
-        p_.blocks_per_tile * kTlGroupsPerBlock * kTlTableBytes;
+        p_.blocks_per_tile * kTlGroupsPerBlock * Format::kTableBytes;
     const size_t m_pad = p_.tiles * kTlRows;
     const size_t tb = std::min(kTokenBlock, xq.tokens - t_begin);
     const float ws = weight_scale();
@@ -320,8 +315,7 @@ class LutKernel final : public Kernel {
       for (size_t t = 0; t < nt; ++t) {
         const float as = xq.scale[t0 + t];
         for (size_t r = b * kTlRows; r < r1; ++r) {
-          const int32_t dot = dots[t * m_pad + r] + Format::RowBias(p_, r);
-          y[(t0 + t) * M + r] = DequantizeDot(dot, as, ws);
+          y[(t0 + t) * M + r] = DequantizeDot(dots[t * m_pad + r], as, ws);
         }
       }
     }

@@ -46,6 +46,8 @@ struct Tl1Format {
   static constexpr const char* kName = "tl1";
   static constexpr const char* kGroup = "pair";
   static constexpr size_t kCols = 2;
+  static constexpr size_t kTableBytes = kTlTableBytes;
+  static constexpr uint32_t kPayloadLayout = 1;
 
   static unsigned Index(const Block& blk, size_t r, size_t g) {
     return (blk.idx[g / 2][r] >> (4 * (g % 2))) & 0x0F;
@@ -61,9 +63,6 @@ struct Tl1Format {
   static const char* Invalid(const Block& blk, size_t r, size_t g) {
     return Index(blk, r, g) > 8 ? "index above 8" : nullptr;
   }
-  static void Finish(Packed& /*p*/) {}
-  static int32_t RowBias(const Packed& /*p*/, size_t /*row*/) { return 0; }
-  static size_t ExtraBytes(const Packed& /*p*/) { return 0; }
   static constexpr auto* BuildTables = &BuildTl1Tables;
   static void Tiles(const LutTileJob& job) {
     HWY_DYNAMIC_DISPATCH(Tl1Tiles)(job);
