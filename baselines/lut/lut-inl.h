@@ -87,84 +87,83 @@ HWY_INLINE V Lookup(D /*d*/, V table, V idx) {
 // P1 6:5 << 3, c6 = P2 7:5 | P3 6:5 << 3, c7 = P4 7:5 | P1 bit 7 << 3 | P3
 // bit 7 << 4. Shifts are 16-bit (no 8-bit shift on x86): bits shifted in from
 // the neighbouring byte land above bit 4 or are masked off.
-template <class D>
-struct Tl2Planes {
-  hn::Vec<D> p[5];
-  Tl2Planes(D d, const uint8_t* HWY_RESTRICT blk) {
-    for (size_t k = 0; k < 5; ++k) p[k] = hn::Load(d, blk + k * kRows);
-  }
-  template <int kBits>
-  HWY_INLINE hn::Vec<D> Shr(D d, size_t k) const {
-    const hn::RepartitionToWide<D> d16;
-    return hn::BitCast(d, hn::ShiftRight<kBits>(hn::BitCast(d16, p[k])));
-  }
-  template <int kBits>
-  HWY_INLINE hn::Vec<D> Shl(D d, size_t k) const {
-    const hn::RepartitionToWide<D> d16;
-    return hn::BitCast(d, hn::ShiftLeft<kBits>(hn::BitCast(d16, p[k])));
-  }
-};
+// Plane k of a block's rows (blk + s), shifted by kBits in 16-bit lanes.
+template <int kBits, class D>
+HWY_INLINE hn::Vec<D> Tl2Plane(D d, const uint8_t* HWY_RESTRICT blk,
+                               size_t k) {
+  const hn::RepartitionToWide<D> d16;
+  const auto p = hn::BitCast(d16, hn::Load(d, blk + k * kRows));
+  if constexpr (kBits > 0) return hn::BitCast(d, hn::ShiftRight<kBits>(p));
+  if constexpr (kBits < 0) return hn::BitCast(d, hn::ShiftLeft<-kBits>(p));
+  return hn::BitCast(d, p);
+}
 
 #if RSR_LUT_AVX3
-// AVX3, AVX3_DL: the codes of all 8 triples in bits 4:0 (bits 7:5 junk),
-// the spread ones with vpternlogd bit selects (IfVecThenElse): 3 + 3 + 5 ops.
+// AVX3, AVX3_DL: the code of triple g in bits 4:0 (bits 7:5 junk): the
+// plane itself for g < 5, vpternlogd bit selects (IfVecThenElse) of shifted
+// planes for the spread codes: 3 + 3 + 5 ops for triples 5, 6, 7. Computed
+// where used (one group's lookups), which keeps 4 units' codes out of the
+// registers.
 template <class D>
-HWY_INLINE void Tl2Codes(D d, const Tl2Planes<D>& P, hn::Vec<D>* c) {
-  const auto k07 = hn::Set(d, 0x07), k0F = hn::Set(d, 0x0F);
-  for (size_t j = 0; j < 5; ++j) c[j] = P.p[j];
-  c[5] = hn::IfVecThenElse(k07, P.template Shr<5>(d, 0),
-                           P.template Shr<2>(d, 1));
-  c[6] = hn::IfVecThenElse(k07, P.template Shr<5>(d, 2),
-                           P.template Shr<2>(d, 3));
-  c[7] = hn::IfVecThenElse(
-      k0F,
-      hn::IfVecThenElse(k07, P.template Shr<5>(d, 4), P.template Shr<4>(d, 1)),
-      P.template Shr<3>(d, 3));
+HWY_INLINE hn::Vec<D> Tl2Code(D d, const uint8_t* HWY_RESTRICT blk,
+                              size_t g) {
+  const auto k07 = hn::Set(d, 0x07);
+  if (g < 5) return Tl2Plane<0>(d, blk, g);
+  if (g == 5) {
+    return hn::IfVecThenElse(k07, Tl2Plane<5>(d, blk, 0),
+                             Tl2Plane<2>(d, blk, 1));
+  }
+  if (g == 6) {
+    return hn::IfVecThenElse(k07, Tl2Plane<5>(d, blk, 2),
+                             Tl2Plane<2>(d, blk, 3));
+  }
+  return hn::IfVecThenElse(
+      hn::Set(d, 0x0F),
+      hn::IfVecThenElse(k07, Tl2Plane<5>(d, blk, 4), Tl2Plane<4>(d, blk, 1)),
+      Tl2Plane<3>(d, blk, 3));
 }
 #else
-// Byte-shuffle targets: per triple the magnitude index (bits 3:0, bit 7
-// clear for pshufb) and the sign in bit 7 (for blendv), taken from the
-// planes directly: mag 1 op + sign 1 op for triples 0..4; 5 + 1, 5 + 1 and
-// 5 + 0 for triples 5..7 (c7's sign bit is P3 bit 7 as it is).
+// Byte-shuffle targets: the magnitude index of triple g (bits 3:0, bit 7
+// clear for pshufb) and its sign in bit 7 (for blendv), from the planes
+// directly: mag 1 op + sign 1 op for triples 0..4; 5 + 1, 5 + 1 and 5 + 0
+// for triples 5..7 (c7's sign bit is P3 bit 7 as it is).
 template <class D>
-HWY_INLINE void Tl2MagSign(D d, const Tl2Planes<D>& P, hn::Vec<D>* mag,
-                           hn::Vec<D>* sgn) {
+HWY_INLINE void Tl2MagSign(D d, const uint8_t* HWY_RESTRICT blk, size_t g,
+                           hn::Vec<D>& mag, hn::Vec<D>& sgn) {
   const auto k07 = hn::Set(d, 0x07), k08 = hn::Set(d, 0x08);
-  const auto k0F = hn::Set(d, 0x0F);
-  for (size_t j = 0; j < 5; ++j) {
-    mag[j] = hn::And(P.p[j], k0F);
-    sgn[j] = P.template Shl<3>(d, j);
+  if (g < 5) {
+    mag = hn::And(Tl2Plane<0>(d, blk, g), hn::Set(d, 0x0F));
+    sgn = Tl2Plane<-3>(d, blk, g);
+  } else if (g == 5) {
+    mag = hn::Or(hn::And(Tl2Plane<5>(d, blk, 0), k07),
+                 hn::And(Tl2Plane<2>(d, blk, 1), k08));
+    sgn = Tl2Plane<-1>(d, blk, 1);
+  } else if (g == 6) {
+    mag = hn::Or(hn::And(Tl2Plane<5>(d, blk, 2), k07),
+                 hn::And(Tl2Plane<2>(d, blk, 3), k08));
+    sgn = Tl2Plane<-1>(d, blk, 3);
+  } else {
+    mag = hn::Or(hn::And(Tl2Plane<5>(d, blk, 4), k07),
+                 hn::And(Tl2Plane<4>(d, blk, 1), k08));
+    sgn = Tl2Plane<0>(d, blk, 3);
   }
-  mag[5] = hn::Or(hn::And(P.template Shr<5>(d, 0), k07),
-                  hn::And(P.template Shr<2>(d, 1), k08));
-  sgn[5] = P.template Shl<1>(d, 1);
-  mag[6] = hn::Or(hn::And(P.template Shr<5>(d, 2), k07),
-                  hn::And(P.template Shr<2>(d, 3), k08));
-  sgn[6] = P.template Shl<1>(d, 3);
-  mag[7] = hn::Or(hn::And(P.template Shr<5>(d, 4), k07),
-                  hn::And(P.template Shr<4>(d, 1), k08));
-  sgn[7] = P.p[3];
 }
 #endif
 
-// Tiles [tile_begin, tile_end) for `tokens` tokens. `packed` holds
-// blocks_per_tile blocks per tile (tile-major) of four index planes (TL1) or
-// five code planes (TL2, kSigned; 256 or 320 bytes). `tables` holds per
-// token blocks_per_tile*8 group tables of 32 (TL1) or 64 bytes (TL2). Writes
-// the int32 sums to dots[t * dot_stride + row] for every row of the tiles
-// (padding rows too).
-template <bool kSigned>
-HWY_NOINLINE void LutTiles(const LutTileJob& job) {
+// TL1: tiles [tile_begin, tile_end) for `tokens` tokens. `packed` holds
+// blocks_per_tile blocks per tile (tile-major) of four index planes (256
+// bytes). `tables` holds per token blocks_per_tile*8 group tables of 32
+// bytes. Writes the int32 sums to dots[t * dot_stride + row] for every row of
+// the tiles (padding rows too).
+inline HWY_NOINLINE void LutTiles(const LutTileJob& job) {
   const uint8_t* HWY_RESTRICT packed = job.packed;
   const uint8_t* HWY_RESTRICT tables = job.tables;
   int32_t* HWY_RESTRICT dots = job.dots;
   const size_t blocks_per_tile = job.blocks_per_tile, tokens = job.tokens;
   const size_t tile_begin = job.tile_begin, tile_end = job.tile_end;
   const size_t dot_stride = job.dot_stride;
-  constexpr size_t block_bytes = (kSigned ? 5 : 4) * kRows;
-  constexpr size_t table_bytes = kSigned ? 2 * kTable : kTable;
+  constexpr size_t block_bytes = 4 * kRows;
   const hn::CappedTag<uint8_t, kRows> du8;
-  const hn::RebindToSigned<decltype(du8)> di8;
   const hn::RepartitionToWide<decltype(du8)> du16;
   const hn::RebindToSigned<decltype(du16)> di16;
   const hn::Half<decltype(di16)> dh16;
@@ -192,7 +191,7 @@ HWY_NOINLINE void LutTiles(const LutTileJob& job) {
   for (size_t tile = tile_begin; tile < tile_end; ++tile) {
     const uint8_t* w_tile = packed + tile * blocks_per_tile * block_bytes;
     for (size_t t = 0; t < tokens; ++t) {
-      const uint8_t* tab_token = tables + t * groups * table_bytes;
+      const uint8_t* tab_token = tables + t * groups * kTable;
       int32_t* dot_row = dots + t * dot_stride + tile * kRows;
       for (size_t s = 0; s < kRows; s += N) {
         auto a32_0 = hn::Zero(di32), a32_1 = hn::Zero(di32);
@@ -208,83 +207,8 @@ HWY_NOINLINE void LutTiles(const LutTileJob& job) {
               for (size_t l = 0; l < block_bytes; l += 64)
                 PrefetchL2(blk + kAhead + l);
             }
-            const uint8_t* tab = tab_token + b * kGroupsPerBlock * table_bytes;
+            const uint8_t* tab = tab_token + b * kGroupsPerBlock * kTable;
             auto lo_acc = hn::Zero(du8);  // u8 sum of <= 4 low parts
-            if constexpr (kSigned) {
-              using D8 = std::remove_const_t<decltype(du8)>;
-              const Tl2Planes<D8> planes(du8, blk + s);
-#if RSR_LUT_AVX3
-              hn::Vec<D8> code[kGroupsPerBlock];
-              Tl2Codes(du8, planes, code);
-#if HWY_TARGET != HWY_AVX3_DL
-              const auto k10 = hn::Set(du8, 0x10);
-#endif
-#else
-              hn::Vec<D8> mag[kGroupsPerBlock], sgn[kGroupsPerBlock];
-              Tl2MagSign(du8, planes, mag, sgn);
-#endif
-              for (size_t g = 0; g < kGroupsPerBlock; ++g) {
-                const uint8_t* tg = tab + g * 2 * kTable;
-                hn::Vec<D8> lo, hi;
-#if HWY_TARGET == HWY_AVX3_DL
-                // 64 entries = [T | -T] twice: index bits 7:5 don't matter.
-                const __m512i tlo = _mm512_broadcast_i64x4(
-                    _mm256_loadu_si256(reinterpret_cast<const __m256i*>(tg)));
-                const __m512i thi = _mm512_broadcast_i64x4(_mm256_loadu_si256(
-                    reinterpret_cast<const __m256i*>(tg + kTable)));
-                lo.raw = _mm512_permutexvar_epi8(code[g].raw, tlo);
-                hi.raw = _mm512_permutexvar_epi8(code[g].raw, thi);
-#elif RSR_LUT_AVX3
-                // pshufb of the magnitude, merged with the -T lookup where
-                // the code's bit 4 is set.
-                const auto m = hn::And(code[g], k0F);
-                const __mmask64 neg = _mm512_test_epi8_mask(code[g].raw, k10.raw);
-                const auto lp = hn::LoadDup128(du8, tg);
-                const auto ln = hn::LoadDup128(du8, tg + 16);
-                const auto hp = hn::LoadDup128(du8, tg + kTable);
-                const auto hn_ = hn::LoadDup128(du8, tg + kTable + 16);
-                lo.raw = _mm512_mask_shuffle_epi8(
-                    _mm512_shuffle_epi8(lp.raw, m.raw), neg, ln.raw, m.raw);
-                hi.raw = _mm512_mask_shuffle_epi8(
-                    _mm512_shuffle_epi8(hp.raw, m.raw), neg, hn_.raw, m.raw);
-#else
-                // Both halves looked up, selected by the sign in bit 7.
-                const auto lp = hn::TableLookupBytes(hn::LoadDup128(du8, tg), mag[g]);
-                const auto ln =
-                    hn::TableLookupBytes(hn::LoadDup128(du8, tg + 16), mag[g]);
-                const auto hp =
-                    hn::TableLookupBytes(hn::LoadDup128(du8, tg + kTable), mag[g]);
-                const auto hn_ = hn::TableLookupBytes(
-                    hn::LoadDup128(du8, tg + kTable + 16), mag[g]);
-                const auto sg = hn::BitCast(di8, sgn[g]);
-#if HWY_ARCH_X86 && HWY_TARGET != HWY_SSSE3
-                // pblendvb reads bit 7 only. (Highway 1.0.3's int8
-                // IfNegativeThenElse assumes that on SSSE3 too, where
-                // IfThenElse is and/andnot/or of the whole byte: wrong
-                // results, hence the mask path there.)
-                lo = hn::BitCast(du8, hn::IfNegativeThenElse(
-                                          sg, hn::BitCast(di8, ln),
-                                          hn::BitCast(di8, lp)));
-                hi = hn::BitCast(du8, hn::IfNegativeThenElse(
-                                          sg, hn::BitCast(di8, hn_),
-                                          hn::BitCast(di8, hp)));
-#else
-                const auto neg = hn::MaskFromVec(
-                    hn::BitCast(du8, hn::BroadcastSignBit(sg)));
-                lo = hn::IfThenElse(neg, ln, lp);
-                hi = hn::IfThenElse(neg, hn_, hp);
-#endif
-#endif
-                lo_acc = hn::Add(lo_acc, lo);
-                hi_acc = hn::Add(hi_acc, hi);
-                if (g % 4 == 3) {  // 4 low parts (<= 4 * 63) -> int16
-                  const auto l16 = hn::BitCast(du16, lo_acc);
-                  acc_even = hn::Add(acc_even, hn::And(l16, kLow));
-                  acc_odd = hn::Add(acc_odd, hn::ShiftRight<8>(l16));
-                  lo_acc = hn::Zero(du8);
-                }
-              }
-            } else {
             for (size_t p = 0; p < kGroupsPerBlock / 2; ++p) {
               const auto v = hn::Load(du8, blk + p * kRows + s);
 #if HWY_TARGET == HWY_AVX3_DL
@@ -298,8 +222,8 @@ HWY_NOINLINE void LutTiles(const LutTileJob& job) {
               for (int h = 0; h < 2; ++h) {
                 const auto idx = h == 0 ? idx_even : idx_odd;
                 const uint8_t* tg = tab + (2 * p + h) * kTable;
-                auto lo = Lookup(du8, hn::LoadDup128(du8, tg), idx);
-                auto hi = Lookup(du8, hn::LoadDup128(du8, tg + 16), idx);
+                const auto lo = Lookup(du8, hn::LoadDup128(du8, tg), idx);
+                const auto hi = Lookup(du8, hn::LoadDup128(du8, tg + 16), idx);
                 lo_acc = hn::Add(lo_acc, lo);
                 hi_acc = hn::Add(hi_acc, hi);
               }
@@ -309,7 +233,6 @@ HWY_NOINLINE void LutTiles(const LutTileJob& job) {
                 acc_odd = hn::Add(acc_odd, hn::ShiftRight<8>(l16));
                 lo_acc = hn::Zero(du8);
               }
-            }
             }
             if (b % 2 == 1 || b + 1 == b1) {  // <= 16 high parts -> int16
               // value = low + 64 * high; (high << 8) >> 2 in int16 lanes.
@@ -336,6 +259,193 @@ HWY_NOINLINE void LutTiles(const LutTileJob& job) {
         for (size_t i = 0; i < N / 2; ++i) {
           dot_row[s + 2 * i] = sums[i];
           dot_row[s + 2 * i + 1] = sums[N / 2 + i];
+        }
+      }
+    }
+  }
+}
+
+// TL2 (tl2.h): tiles [tile_begin, tile_end) for `tokens` tokens. `packed`
+// holds the blocks of five code planes (320 bytes) in chunk-major order
+// (Tl2BlockIndex); `tables` holds per token blocks_per_tile*8 group tables of
+// 64 bytes ([T | -T] low plane, then high plane). Writes the int32 sums to
+// dots[t * dot_stride + row] for every row of the tiles (padding rows too).
+//
+// K is walked in the chunks of the block order (kTl2ChunkBlocks = 32
+// blocks), every tile of the range per chunk: the chunk's tables (16 KiB
+// per token) then stay in L1 across the tiles, and the weights are still one
+// sequential stream. The +-T tables are twice TL1's, and read from L2 once
+// per tile they were the limit. AMD Zen 5 (family 26 model 2), AVX3_DL, 1
+// thread, median ms at 16384^2 (layout 1: 1.32-1.57): tile-major blocks,
+// whole K per tile 1.98-2.06; two to four tiles per table load 1.36-1.8;
+// tile-major blocks walked in chunks of 32-256 blocks (the weights then come
+// in 10-80 KiB runs) 1.47-3.2; a wrong-answer probe with every group reading
+// one L1-resident table 1.07. The int32 sums of a row vector are kept in
+// `dots` between chunks (in the a32_0..3 order, reordered at the end).
+inline HWY_NOINLINE void Tl2Tiles(const LutTileJob& job) {
+  const uint8_t* HWY_RESTRICT packed = job.packed;
+  const uint8_t* HWY_RESTRICT tables = job.tables;
+  int32_t* HWY_RESTRICT dots = job.dots;
+  const size_t bpt = job.blocks_per_tile, tokens = job.tokens;
+  const size_t tiles = job.tiles, dot_stride = job.dot_stride;
+  constexpr size_t block_bytes = 5 * kRows;
+  constexpr size_t table_bytes = 2 * kTable;
+  using D8 = hn::CappedTag<uint8_t, kRows>;
+  const D8 du8;
+  const hn::RebindToSigned<D8> di8;
+  const hn::RepartitionToWide<D8> du16;
+  const hn::RebindToSigned<decltype(du16)> di16;
+  const hn::Half<decltype(di16)> dh16;
+  const hn::Rebind<int32_t, decltype(dh16)> di32;
+  using V8 = hn::Vec<D8>;
+  const size_t N = hn::Lanes(du8);
+  const size_t N32 = hn::Lanes(di32);
+  HWY_DASSERT(kRows % N == 0 && N32 * 4 == N);
+  (void)di8;
+
+  HWY_ALIGN int32_t sums[kRows];
+  const auto k0F = hn::Set(du8, 0x0F);
+  const auto kLow = hn::Set(du16, 0x00FF);
+  const auto kHigh = hn::Set(du16, 0xFF00);
+  (void)k0F;
+#if RSR_LUT_AVX3 && HWY_TARGET != HWY_AVX3_DL
+  const auto k10 = hn::Set(du8, 0x10);
+#endif
+  const size_t groups = bpt * kGroupsPerBlock;
+  // Weights prefetched 16 KiB ahead into L2 as in LutTiles (TL1): the block
+  // order is the order of the reads.
+  constexpr size_t kAhead = 16384;
+  const uint8_t* const w_end = packed + tiles * bpt * block_bytes;
+  for (size_t c0 = 0; c0 < bpt; c0 += kTl2ChunkBlocks) {
+    const size_t c1 = HWY_MIN(bpt, c0 + kTl2ChunkBlocks);
+    const bool first = c0 == 0, last = c1 == bpt;
+    for (size_t tile = job.tile_begin; tile < job.tile_end; ++tile) {
+      const uint8_t* w_run =
+          packed + Tl2BlockIndex(tiles, bpt, tile, c0) * block_bytes;
+      for (size_t t = 0; t < tokens; ++t) {
+        const uint8_t* tab_token = tables + t * groups * table_bytes;
+        int32_t* dot_row = dots + t * dot_stride + tile * kRows;
+        for (size_t s = 0; s < kRows; s += N) {
+          auto a32_0 = hn::Zero(di32), a32_1 = hn::Zero(di32);
+          auto a32_2 = hn::Zero(di32), a32_3 = hn::Zero(di32);
+          if (!first) {
+            a32_0 = hn::LoadU(di32, dot_row + s);
+            a32_1 = hn::LoadU(di32, dot_row + s + N32);
+            a32_2 = hn::LoadU(di32, dot_row + s + 2 * N32);
+            a32_3 = hn::LoadU(di32, dot_row + s + 3 * N32);
+          }
+          for (size_t b0 = c0; b0 < c1; b0 += kWidenBlocks) {
+            const size_t b1 = HWY_MIN(c1, b0 + kWidenBlocks);
+            // int16 sums of even rows (2i) and odd rows (2i+1).
+            auto acc_even = hn::Zero(du16), acc_odd = hn::Zero(du16);
+            auto hi_acc = hn::Zero(du8);  // int8 sum of high parts
+            for (size_t b = b0; b < b1; ++b) {
+              const uint8_t* blk = w_run + (b - c0) * block_bytes;
+              if (t == 0 && s == 0 && blk + kAhead + block_bytes <= w_end) {
+                for (size_t l = 0; l < block_bytes; l += 64)
+                  PrefetchL2(blk + kAhead + l);
+              }
+              const uint8_t* tab =
+                  tab_token + b * kGroupsPerBlock * table_bytes;
+              auto lo_acc = hn::Zero(du8);  // u8 sum of <= 4 low parts
+#pragma GCC unroll 8
+              for (size_t g = 0; g < kGroupsPerBlock; ++g) {
+                const uint8_t* tg = tab + g * table_bytes;
+                V8 lo, hi;
+#if HWY_TARGET == HWY_AVX3_DL
+                // 64 entries = [T | -T] twice: code bits 7:5 do not matter.
+                const V8 code = Tl2Code(du8, blk + s, g);
+                const __m512i tlo = _mm512_broadcast_i64x4(
+                    _mm256_loadu_si256(reinterpret_cast<const __m256i*>(tg)));
+                const __m512i thi = _mm512_broadcast_i64x4(_mm256_loadu_si256(
+                    reinterpret_cast<const __m256i*>(tg + kTable)));
+                lo.raw = _mm512_permutexvar_epi8(code.raw, tlo);
+                hi.raw = _mm512_permutexvar_epi8(code.raw, thi);
+#elif RSR_LUT_AVX3
+                // pshufb of the magnitude, then the -T lookup merged where
+                // the code's bit 4 is set.
+                const V8 code = Tl2Code(du8, blk + s, g);
+                const V8 m = hn::And(code, k0F);
+                const __mmask64 neg = _mm512_test_epi8_mask(code.raw, k10.raw);
+                lo.raw = _mm512_mask_shuffle_epi8(
+                    _mm512_shuffle_epi8(hn::LoadDup128(du8, tg).raw, m.raw),
+                    neg, hn::LoadDup128(du8, tg + 16).raw, m.raw);
+                hi.raw = _mm512_mask_shuffle_epi8(
+                    _mm512_shuffle_epi8(hn::LoadDup128(du8, tg + kTable).raw,
+                                        m.raw),
+                    neg, hn::LoadDup128(du8, tg + kTable + 16).raw, m.raw);
+#else
+                // Both halves looked up, selected by the sign in bit 7.
+                V8 mag, sgn;
+                Tl2MagSign(du8, blk + s, g, mag, sgn);
+                const V8 lpos = hn::TableLookupBytes(hn::LoadDup128(du8, tg), mag);
+                const V8 lneg =
+                    hn::TableLookupBytes(hn::LoadDup128(du8, tg + 16), mag);
+                const V8 hpos =
+                    hn::TableLookupBytes(hn::LoadDup128(du8, tg + kTable), mag);
+                const V8 hneg = hn::TableLookupBytes(
+                    hn::LoadDup128(du8, tg + kTable + 16), mag);
+                const auto sg = hn::BitCast(di8, sgn);
+#if HWY_ARCH_X86 && HWY_TARGET != HWY_SSSE3
+                // pblendvb reads bit 7 only. (Highway 1.0.3's int8
+                // IfNegativeThenElse assumes that on SSSE3 too, where
+                // IfThenElse is and/andnot/or of the whole byte: wrong
+                // results, hence the mask below there.)
+                lo = hn::BitCast(
+                    du8, hn::IfNegativeThenElse(sg, hn::BitCast(di8, lneg),
+                                                hn::BitCast(di8, lpos)));
+                hi = hn::BitCast(
+                    du8, hn::IfNegativeThenElse(sg, hn::BitCast(di8, hneg),
+                                                hn::BitCast(di8, hpos)));
+#else
+                const auto neg = hn::MaskFromVec(
+                    hn::BitCast(du8, hn::BroadcastSignBit(sg)));
+                lo = hn::IfThenElse(neg, lneg, lpos);
+                hi = hn::IfThenElse(neg, hneg, hpos);
+#endif
+#endif
+                lo_acc = hn::Add(lo_acc, lo);
+                hi_acc = hn::Add(hi_acc, hi);
+                if (g % 4 == 3) {  // 4 low parts (<= 4 * 63) -> int16
+                  const auto l16 = hn::BitCast(du16, lo_acc);
+                  acc_even = hn::Add(acc_even, hn::And(l16, kLow));
+                  acc_odd = hn::Add(acc_odd, hn::ShiftRight<8>(l16));
+                  lo_acc = hn::Zero(du8);
+                }
+              }
+              if (b % 2 == 1 || b + 1 == b1) {  // <= 16 high parts -> int16
+                // value = low + 64 * high; (high << 8) >> 2 in int16 lanes.
+                const auto h16 = hn::BitCast(di16, hi_acc);
+                const auto he = hn::ShiftRight<2>(hn::ShiftLeft<8>(h16));
+                const auto ho =
+                    hn::ShiftRight<2>(hn::And(h16, hn::BitCast(di16, kHigh)));
+                acc_even = hn::Add(acc_even, hn::BitCast(du16, he));
+                acc_odd = hn::Add(acc_odd, hn::BitCast(du16, ho));
+                hi_acc = hn::Zero(du8);
+              }
+            }
+            const auto se = hn::BitCast(di16, acc_even);
+            const auto so = hn::BitCast(di16, acc_odd);
+            a32_0 = hn::Add(a32_0, hn::PromoteTo(di32, hn::LowerHalf(dh16, se)));
+            a32_1 = hn::Add(a32_1, hn::PromoteTo(di32, hn::UpperHalf(dh16, se)));
+            a32_2 = hn::Add(a32_2, hn::PromoteTo(di32, hn::LowerHalf(dh16, so)));
+            a32_3 = hn::Add(a32_3, hn::PromoteTo(di32, hn::UpperHalf(dh16, so)));
+          }
+          if (!last) {  // the a32 order, read back by the next chunk
+            hn::StoreU(a32_0, di32, dot_row + s);
+            hn::StoreU(a32_1, di32, dot_row + s + N32);
+            hn::StoreU(a32_2, di32, dot_row + s + 2 * N32);
+            hn::StoreU(a32_3, di32, dot_row + s + 3 * N32);
+            continue;
+          }
+          hn::Store(a32_0, di32, sums);
+          hn::Store(a32_1, di32, sums + N32);
+          hn::Store(a32_2, di32, sums + 2 * N32);
+          hn::Store(a32_3, di32, sums + 3 * N32);
+          for (size_t i = 0; i < N / 2; ++i) {
+            dot_row[s + 2 * i] = sums[i];
+            dot_row[s + 2 * i + 1] = sums[N / 2 + i];
+          }
         }
       }
     }
@@ -714,6 +824,7 @@ HWY_NOINLINE void LutVecRows(const LutVecJob& job) {
   constexpr size_t kGroups = kVecGroups(kCols);
   constexpr size_t kPerBlock = kVecGroupsPerBlock(kCols);
   constexpr size_t kBlocks = kGroups / kPerBlock;  // packed blocks
+  static_assert(kTl2ChunkBlocks % kBlocks == 0);
   constexpr size_t block_bytes = (kSigned ? 5 : 4) * kRows;
   const size_t bpt = job.blocks_per_tile;
   const size_t tiles = job.tile_end - job.tile_begin;
@@ -734,8 +845,11 @@ HWY_NOINLINE void LutVecRows(const LutVecJob& job) {
         job.tables);
     for (size_t i = 0; i < tiles; ++i) {
       const size_t tile = job.tile_begin + i;
-      VecOffsets<kSigned>(job.packed + (tile * bpt + b0) * block_bytes, nb,
-                          job.offsets);
+      // nb <= kBlocks consecutive blocks: TL2's chunks (kTl2ChunkBlocks, a
+      // multiple of kBlocks) keep them consecutive in memory too.
+      const size_t index = kSigned ? Tl2BlockIndex(job.tiles, bpt, tile, b0)
+                                   : tile * bpt + b0;
+      VecOffsets<kSigned>(job.packed + index * block_bytes, nb, job.offsets);
       const size_t at = i * kRows * kVecTokens;
       VecAccumulate(job.tables, job.offsets, groups, job.acc16 + at,
                     widen ? job.acc32 + at : nullptr);

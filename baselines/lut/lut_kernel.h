@@ -10,6 +10,7 @@
 //   kName, kGroup        "tl1", "pair": for error messages
 //   kCols                columns per group (2 or 3)
 //   kTableBytes          bytes per activation group's table (32 or 64)
+//   BlockIndex(tiles, bpt, tile, b)  where block b of a tile is stored
 //   kPayloadLayout       Kernel::PayloadLayout of saved files (1 or 2)
 //   Encode(blk, r, g, w) ors the kCols weights w of group g, tile row r, into
 //                        the zeroed block (zero weights for padding)
@@ -76,7 +77,8 @@ template <class Format, class Packed, class F>
 void ForEachGroup(Packed& p, const F& f) {
   for (size_t tile = 0; tile < p.tiles; ++tile) {
     for (size_t b = 0; b < p.blocks_per_tile; ++b) {
-      auto& blk = p.blocks[tile * p.blocks_per_tile + b];
+      auto& blk =
+          p.blocks[Format::BlockIndex(p.tiles, p.blocks_per_tile, tile, b)];
       for (size_t r = 0; r < kTlRows; ++r) {
         for (size_t g = 0; g < kTlGroupsPerBlock; ++g)
           f(blk, tile * kTlRows + r, r, g,
@@ -181,7 +183,7 @@ class LutKernel final : public Kernel {
         });
   }
 
-  // Payload: the blocks (tiles * blocks_per_tile, tile-major). The shape
+  // Payload: the blocks (tiles * blocks_per_tile, in BlockIndex order). The shape
   // fields are recomputed from the shape (so they cannot disagree with the
   // packed data).
   bool Serializable() const override { return true; }
@@ -270,7 +272,7 @@ class LutKernel final : public Kernel {
         for (size_t t = 0; t < kVecTokens; ++t)
           scale[t] = t < nt ? xq.scale[t0 + t] : 1.0f;
         Format::VecRows({reinterpret_cast<const uint8_t*>(p_.blocks.data()),
-                         p_.blocks_per_tile, xt + t0 * cols_pad, c0, c1, tables,
+                         p_.tiles, p_.blocks_per_tile, xt + t0 * cols_pad, c0, c1, tables,
                          offsets, acc16, acc32, scale, ws});
         // Row-major, token-minor results to the token-major y, a tile of
         // rows at a time.
@@ -311,7 +313,7 @@ class LutKernel final : public Kernel {
       for (size_t t = 0; t < nt; ++t)
         Format::BuildTables(xq.token(t0 + t), K, tab + t * token_bytes);
       Format::Tiles({reinterpret_cast<const uint8_t*>(p_.blocks.data()),
-                     p_.blocks_per_tile, tab, nt, b, e, dots, m_pad});
+                     p_.tiles, p_.blocks_per_tile, tab, nt, b, e, dots, m_pad});
       for (size_t t = 0; t < nt; ++t) {
         const float as = xq.scale[t0 + t];
         for (size_t r = b * kTlRows; r < r1; ++r) {

@@ -13,7 +13,7 @@ HWY_BEFORE_NAMESPACE();
 namespace rsr {
 namespace HWY_NAMESPACE {
 
-void Tl2Tiles(const LutTileJob& job) { lut::LutTiles</*kSigned=*/true>(job); }
+void Tl2Tiles(const LutTileJob& job) { lut::Tl2Tiles(job); }
 void Tl2VecRows(const LutVecJob& job) {
   lut::LutVecRows</*kCols=*/3, /*kSigned=*/true>(job);
 }
@@ -50,6 +50,7 @@ struct Tl2Format {
   static constexpr size_t kCols = 3;
   static constexpr size_t kTableBytes = kTl2TableBytes;
   static constexpr uint32_t kPayloadLayout = kTl2PayloadLayout;
+  static constexpr auto* BlockIndex = &Tl2BlockIndex;
 
   static void Encode(Block& blk, size_t r, size_t g, const int8_t* w) {
     const int v = 9 * w[0] + 3 * w[1] + w[2];

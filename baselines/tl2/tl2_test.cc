@@ -86,7 +86,8 @@ TEST(Tl2Format, RoundTripAndPadding) {
           for (size_t r = 0; r < kTlRows; ++r) {
             const size_t row = tile * kTlRows + r;
             for (size_t b = 0; b < p.blocks_per_tile; ++b) {
-              const Tl2Block& blk = p.blocks[tile * p.blocks_per_tile + b];
+              const Tl2Block& blk = p.blocks[Tl2BlockIndex(
+                  p.tiles, p.blocks_per_tile, tile, b)];
               for (size_t g = 0; g < 8; ++g) {
                 const unsigned c = Tl2Code(blk, r, g);
                 ASSERT_LE(c & 15, 13u);
