@@ -41,6 +41,9 @@ struct LutTileJob {
   size_t tile_begin, tile_end;
   int32_t* dots;
   size_t dot_stride;
+  // Added to each row's sum by the loops that need it (TL2 without vpermb:
+  // the count of negative triples); nullptr otherwise.
+  const int32_t* row_bias;
 };
 
 // The token-table GEMM (lut-inl.h LutVecRows): one table per group of

@@ -11,6 +11,9 @@
 //   kCols                columns per group (2 or 3)
 //   kTableBytes          bytes per activation group's table (32 or 64)
 //   BlockIndex(tiles, bpt, tile, b)  where block b of a tile is stored
+//   Finish(p)            derived fields, after packing and after loading
+//   RowBias(p)           LutTileJob::row_bias (TL2: neg_count) or nullptr
+//   ExtraBytes(p)        prepared bytes besides the blocks
 //   kPayloadLayout       Kernel::PayloadLayout of saved files (1 or 2)
 //   Encode(blk, r, g, w) ors the kCols weights w of group g, tile row r, into
 //                        the zeroed block (zero weights for padding)
@@ -99,6 +102,7 @@ typename Format::Packed Pack(const TernaryMatrix& w) {
           if (col + i < p.cols) group[i] = w.at(row, col + i);
         Format::Encode(blk, r, g, group);
       });
+  Format::Finish(p);
   return p;
 }
 
@@ -126,11 +130,14 @@ class LutKernel final : public Kernel {
     c.native_gemm = true;  // token tables: one lookup serves 32 tokens
     return c;
   }
-  size_t PreparedBytes() const override { return p_.blocks.bytes(); }
+  size_t PreparedBytes() const override {
+    return p_.blocks.bytes() + Format::ExtraBytes(p_);
+  }
+  // The blocks, plus TL2's int32 per row.
   size_t PrepareBytesBound(size_t rows, size_t cols) const override {
     const auto p = Shaped<Format>(rows, cols);
     return p.tiles * p.blocks_per_tile * sizeof(typename Format::Block) +
-           (64u << 10);
+           rows * sizeof(int32_t) + (64u << 10);
   }
   uint32_t PayloadLayout() const override { return Format::kPayloadLayout; }
 
@@ -210,6 +217,7 @@ class LutKernel final : public Kernel {
                                 std::to_string(col + Format::kCols - 1) + ")");
       }
     });
+    Format::Finish(p);
     p_ = std::move(p);
   }
 
@@ -313,7 +321,8 @@ class LutKernel final : public Kernel {
       for (size_t t = 0; t < nt; ++t)
         Format::BuildTables(xq.token(t0 + t), K, tab + t * token_bytes);
       Format::Tiles({reinterpret_cast<const uint8_t*>(p_.blocks.data()),
-                     p_.tiles, p_.blocks_per_tile, tab, nt, b, e, dots, m_pad});
+                     p_.tiles, p_.blocks_per_tile, tab, nt, b, e, dots, m_pad,
+                     Format::RowBias(p_)});
       for (size_t t = 0; t < nt; ++t) {
         const float as = xq.scale[t0 + t];
         for (size_t r = b * kTlRows; r < r1; ++r) {

@@ -67,6 +67,9 @@ struct Tl1Format {
   static const char* Invalid(const Block& blk, size_t r, size_t g) {
     return Index(blk, r, g) > 8 ? "index above 8" : nullptr;
   }
+  static void Finish(Packed& /*p*/) {}
+  static const int32_t* RowBias(const Packed& /*p*/) { return nullptr; }
+  static size_t ExtraBytes(const Packed& /*p*/) { return 0; }
   static constexpr auto* BuildTables = &BuildTl1Tables;
   static void Tiles(const LutTileJob& job) {
     HWY_DYNAMIC_DISPATCH(Tl1Tiles)(job);

@@ -66,6 +66,17 @@ struct Tl2Format {
     if (c == 16) return "negative zero code";
     return nullptr;
   }
+  static void Finish(Packed& p) {
+    p.neg_count.Resize(p.tiles * kTlRows);  // padding rows: 0
+    lut::ForEachGroup<Tl2Format>(
+        p, [&](const Block& blk, size_t row, size_t r, size_t g, size_t) {
+          if (Tl2Code(blk, r, g) & 16) ++p.neg_count[row];
+        });
+  }
+  static const int32_t* RowBias(const Packed& p) {
+    return p.neg_count.data();
+  }
+  static size_t ExtraBytes(const Packed& p) { return p.neg_count.bytes(); }
   static constexpr auto* BuildTables = &BuildTl2Tables;
   static void Tiles(const LutTileJob& job) {
     HWY_DYNAMIC_DISPATCH(Tl2Tiles)(job);

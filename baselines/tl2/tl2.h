@@ -81,7 +81,12 @@ struct Tl2Packed {
   size_t rows = 0, cols = 0;
   size_t tiles = 0;                // ceil(M / 64)
   size_t blocks_per_tile = 0;      // ceil(K / 24)
-  AlignedBuffer<Tl2Block> blocks;  // tiles * blocks_per_tile, tile-major
+  AlignedBuffer<Tl2Block> blocks;  // tiles * blocks_per_tile, chunk-major
+  // Per row (tiles * 64, padding rows 0): triples with v < 0. Only the
+  // targets without vpermb use it:
+  // they look up |v| and apply the sign as ~v = -v - 1 (lut-inl.h), then add
+  // this count back.
+  AlignedBuffer<int32_t> neg_count;
 };
 
 // Scalar packer and unpacker (the round-trip pair; unpack returns M x K).
