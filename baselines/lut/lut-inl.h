@@ -1,34 +1,45 @@
 // Per-target SIMD bodies shared by TL1 and TL2 (included once per Highway
-// target by tl1.cc and tl2.cc through foreach_target.h): the tile loop
-// LutTiles, described here, and the per-token table builder BuildTables
-// (described above it).
+// target by tl1.cc and tl2.cc through foreach_target.h): the tile loops
+// LutTiles (TL1) and Tl2Tiles (TL2), described here, the per-token table
+// builder BuildTables (described above it) and the token-table GEMM.
 //
-// Both formats store, per tile of 64 rows and block of 8 column groups, four
-// 64-byte planes of 4-bit table indices (byte r = row r, low nibble = even
-// group, high nibble = odd group); TL2 adds a 64-byte sign plane (byte r =
-// the 8 groups' sign bits of row r, first group in bit 7).
+// TL1 stores, per tile of 64 rows and block of 8 column pairs, four 64-byte
+// planes of 4-bit table indices (byte r = row r, low nibble = even pair, high
+// nibble = odd pair), tile-major. TL2 (tl2.h, layout 2) stores five 64-byte
+// planes holding a 5-bit code (sign << 4 | |v|) per triple, blocks in
+// chunk-major order (Tl2BlockIndex).
 //
-// A group's table holds 16 int16 values v (tl1.h / tl2.h say which), stored
-// as two byte planes: lo = v & 63 and hi = int8(v >> 6), so v = lo + 64 * hi.
-// Per group and vector of N rows (N = 64 on AVX-512, 32 on AVX2, 16 on
-// SSE4/NEON; narrower targets make 64/N passes over the tile):
+// A group's table holds 16 int16 values v (tl1.h / tl2.h say which; TL2 also
+// their negations, 32 entries per plane), stored as two byte planes: lo = v &
+// 63 and hi = int8(v >> 6), so v = lo + 64 * hi. Per group and vector of N
+// rows (N = 64 on AVX-512, 32 on AVX2, 16 on SSE4/NEON; narrower targets make
+// 64/N passes over the tile):
 //   lo = Lookup(table_lo, idx), hi = Lookup(table_hi, idx)
-//   (TL2) negative groups: lo = 63 - lo, hi = -1 - hi (i.e. v -> ~v = -v - 1;
-//         the +1 per negative group is the per-row neg_count added at the end)
 //   lo_acc += lo (u8, at most 4 groups of <= 63), hi_acc += hi (int8, at most
 //   16 groups), both widened into int16 sums of even and odd rows.
-// int16 sums are widened to int32 every 64 groups: |v| <= 2*128 = 256 (TL1)
-// or 3*128 + 1 = 385 (TL2, with the ~), and 64 * 385 = 24640 < 32767, so
-// every int16 partial sum is exact. The even/odd int16 split is undone when
-// the int32 sums are stored to rows.
+// TL2 on AVX3_DL: idx = the code, one vpermb per plane over [T | -T] stored
+// twice (index bits 7:5 ignored): no sign pass. TL2 elsewhere: idx = |v|
+// (pshufb reads 4 bits), sign applied as ~v = -v - 1 (masked subs on AVX3,
+// xor on the others) and the per-row count of negative triples added at the
+// end. int16 sums are widened to int32 every 64 groups: |v| <= 2*128 = 256
+// (TL1), 3*128 = 384 (TL2 AVX3_DL) or 385 (TL2 with ~v), and 64 * 385 =
+// 24640 < 32767, so every int16 partial sum is exact. The even/odd int16
+// split is undone when the int32 sums are stored to rows.
 //
-// What limits it (AVX3_DL, Zen 4 class, 1 thread): the vector ALU. Per block
-// of 8 groups x 64 rows TL2 issues ~60 zmm ALU ops (16 vpermb, 8 vptestmb,
-// 16 masked vpsubb, 16 vpaddb, nibble shifts and int16 flushes) and 25 loads;
-// at ~1.8 ns per group x 64 rows (4096^2, L3-resident) that is ~1.6 ALU ops
-// per cycle at 2.6 GHz, near the 2 zmm ops per cycle issue limit. Removing
-// the sign ops (a wrong-answer timing experiment) took 4096^2 from 0.160 to
-// 0.127 ms, but 16384^2 (DRAM) only from ~2.9 to ~2.8 ms.
+// Vector ops per block of 8 groups x 64 rows, TL2 on AVX3_DL (counted in the
+// loop body, g++ 12): layout 1 ~70 (16 vpermb, 8 vptestmb, 16 masked vpsubb,
+// 16 vpaddb, 3 nibble shifts, 11 for the int16 flushes); layout 2 ~54 (16
+// vpermb, 16 vpaddb, 11 shifts and vpternlogd bit selects for triples 5..7,
+// 11 flush ops), i.e. -23%. The table per group doubles to 64 bytes (16
+// broadcast loads per block as before, 32 bytes each instead of 16).
+//
+// What limits it: AMD Zen 5 (family 26 model 2), AVX3_DL, 1 thread, median
+// ms, layout 1 -> 2: 2560^2 0.031 -> 0.026, 4096^2 0.079 -> 0.066-0.068,
+// 16384^2 1.33-1.35 -> 1.10-1.18 (see Tl2Tiles for what the table size
+// cost before the chunk-major order). On Zen 4 the layout-1 loop was
+// vector-ALU bound (~1.6 ALU ops per cycle at 4096^2): removing its sign ops
+// (a wrong-answer timing experiment) took 4096^2 from 0.160 to 0.127 ms, but
+// 16384^2 (DRAM) only from ~2.9 to ~2.8 ms.
 
 #include "baselines/lut/lut_format.h"
 #include "kernels/core/prefetch.h"

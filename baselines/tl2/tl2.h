@@ -14,10 +14,15 @@
 // had a separate sign plane, applied as ~v plus a per-row count of negative
 // triples).
 //
-// Layout: rows in tiles of kTlRows = 64; for each tile, the triples in blocks
-// of 8 (Tl2Block), tile-major then block. Any M and K: M is padded with zero
-// rows to a multiple of 64, K with zero columns to a multiple of 24 (so the
-// leftover 1 or 2 columns form a zero-padded triple).
+// Layout: rows in tiles of kTlRows = 64, the triples of a tile in blocks of 8
+// (Tl2Block, 24 columns). Blocks are stored chunk-major: K is cut into chunks
+// of kTl2ChunkBlocks = 32 blocks (768 columns, the last one shorter), and a
+// chunk holds tile 0's blocks of that chunk, then tile 1's, ...
+// (Tl2BlockIndex, lut_format.h). The kernel walks K by chunk over all tiles,
+// so a chunk's tables (32 x 8 x 64 bytes = 16 KiB per token) stay in L1 while
+// the weights are still read as one sequential stream. Any M and K: M is
+// padded with zero rows to a multiple of 64, K with zero columns to a
+// multiple of 24 (so the leftover 1 or 2 columns form a zero-padded triple).
 #pragma once
 
 #include <cstddef>
@@ -34,7 +39,8 @@
 namespace rsr {
 
 // Payload layout of saved tl2 files (Kernel::PayloadLayout): 2 since the
-// 5-bit codes; layout-1 files (magnitude nibbles + sign plane) are refused.
+// 5-bit codes in chunk-major blocks; layout-1 files (magnitude nibbles + a
+// sign plane, tile-major) are refused.
 inline constexpr uint32_t kTl2PayloadLayout = 2;
 
 // 64 rows x 8 column triples (24 columns), five 64-byte planes, byte r of a

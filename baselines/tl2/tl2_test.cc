@@ -138,6 +138,33 @@ TEST_F(Tl2Kernel, MatchesReferenceOnTinyShapes) {
   lut_test::ExpectMatchesReferenceOnTinyShapes("tl2");
 }
 
+// The chunk-major block order (kTl2ChunkBlocks = 32 blocks = 768 columns):
+// K around one, two and three chunks with a short last chunk, several tiles
+// split over threads, per-token and token-table paths.
+TEST_F(Tl2Kernel, MatchesReferenceAcrossChunks) {
+  for (const TargetInfo& target : SupportedTargets()) {
+    SetTargetBits(target.bits);
+    for (int threads : {1, 2, 3}) {
+      auto k = CreateKernel("tl2", {.threads = threads});
+      for (size_t m : {65, 200}) {
+        for (size_t kk : {767, 768, 769, 1560, 2305}) {
+          const uint64_t seed = m * 10000 + kk;
+          const TernaryMatrix w = RandomTernary(m, kk, seed, 1.0 / 3, 0.5f);
+          k->Prepare(w);
+          for (size_t tokens : {1, 3, 33}) {
+            const auto x = RandomActivations(tokens * kk, seed + tokens);
+            std::vector<float> y(tokens * m), ref(tokens * m);
+            k->Gemm(x, tokens, y);
+            ReferenceGemmI8(w, QuantizeActivations(x, kk, tokens), ref);
+            ASSERT_EQ(y, ref) << target.name << " threads=" << threads << " "
+                              << m << "x" << kk << " tokens=" << tokens;
+          }
+        }
+      }
+    }
+  }
+}
+
 // K = 65537: a zero-padded last triple.
 TEST_F(Tl2Kernel, ExactAtAccumulatorWorstCase) {
   for (LutPath path : {LutPath::kPerToken, LutPath::kTokenTable})
