@@ -26,12 +26,12 @@
 // 24640 < 32767, so every int16 partial sum is exact. The even/odd int16
 // split is undone when the int32 sums are stored to rows.
 //
-// Vector ops per block of 8 groups x 64 rows, TL2 on AVX3_DL (counted in the
-// loop body, g++ 12): layout 1 ~70 (16 vpermb, 8 vptestmb, 16 masked vpsubb,
-// 16 vpaddb, 3 nibble shifts, 11 for the int16 flushes); layout 2 ~54 (16
-// vpermb, 16 vpaddb, 11 shifts and vpternlogd bit selects for triples 5..7,
-// 11 flush ops), i.e. -23%. The table per group doubles to 64 bytes (16
-// broadcast loads per block as before, 32 bytes each instead of 16).
+// Vector ALU ops per block of 8 groups x 64 rows, TL2 on AVX3_DL, counted
+// in g++ 12's loop: layout 1: 72 (16 vpermb, 8 vptestmb, 16 masked vpsubb,
+// 14 vpaddb, 3 nibble shifts, and 15 for the int16 flushes), plus 16
+// register copies for the masked subs; layout 2: 55 (16 vpermb, 14 vpaddb,
+// 7 shifts + 4 vpternlogd for triples 5..7, 14 for the flushes), -24%. Loads:
+// 16 table broadcasts per block as before (32 bytes each instead of 16).
 //
 // What limits it: AMD Zen 5 (family 26 model 2), AVX3_DL, 1 thread, median
 // ms, layout 1 -> 2: 2560^2 0.031 -> 0.026, 4096^2 0.079 -> 0.066-0.068,
@@ -724,26 +724,34 @@ HWY_INLINE void VecOffsets(const uint8_t* HWY_RESTRICT blocks, size_t nblocks,
       };
       uint16_t* out = offsets + b * kPerBlock * kRows + s;
       if constexpr (kSigned) {
-        // The 5-bit codes (tl2.h) in uint16 lanes: bits above bit 4 are
-        // plane bits of other triples for j < 5, masked off below.
-        hn::Vec<decltype(d)> p[5], c[kTlGroupsPerBlock];
-        for (size_t k = 0; k < 5; ++k)
-          p[k] = hn::PromoteTo(d, hn::LoadU(d8, blk + k * kRows + s));
-        for (size_t j = 0; j < 5; ++j) c[j] = p[j];
+        // The 5-bit code (tl2.h) of triple j in uint16 lanes: bits above
+        // bit 4 are plane bits of other triples for j < 5, masked off below.
+        // (No arrays of vectors: SVE vectors cannot be array elements.)
+        const auto plane = [&](size_t k) {
+          return hn::PromoteTo(d, hn::LoadU(d8, blk + k * kRows + s));
+        };
         const auto k08 = hn::Set(d, 0x08), k10 = hn::Set(d, 0x10);
         const auto k18 = hn::Set(d, 0x18);
-        c[5] = hn::Or(hn::ShiftRight<5>(p[0]),
-                      hn::And(hn::ShiftRight<2>(p[1]), k18));
-        c[6] = hn::Or(hn::ShiftRight<5>(p[2]),
-                      hn::And(hn::ShiftRight<2>(p[3]), k18));
-        c[7] = hn::Or(hn::Or(hn::ShiftRight<5>(p[4]),
-                             hn::And(hn::ShiftRight<4>(p[1]), k08)),
-                      hn::And(hn::ShiftRight<3>(p[3]), k10));
+        const auto code = [&](size_t j) {
+          if (j < 5) return plane(j);
+          if (j == 5) {
+            return hn::Or(hn::ShiftRight<5>(plane(0)),
+                          hn::And(hn::ShiftRight<2>(plane(1)), k18));
+          }
+          if (j == 6) {
+            return hn::Or(hn::ShiftRight<5>(plane(2)),
+                          hn::And(hn::ShiftRight<2>(plane(3)), k18));
+          }
+          return hn::Or(hn::Or(hn::ShiftRight<5>(plane(4)),
+                               hn::And(hn::ShiftRight<4>(plane(1)), k08)),
+                        hn::And(hn::ShiftRight<3>(plane(3)), k10));
+        };
         for (size_t j = 0; j < kTlGroupsPerBlock; ++j) {
           // 32 * |v| (code bits 3:0), then 32 * (13 +- |v|) by bit 4.
-          const auto mag32 = hn::ShiftLeft<5>(hn::And(c[j], k0F));
+          const auto c = code(j);
+          const auto mag32 = hn::ShiftLeft<5>(hn::And(c, k0F));
           const auto mid = hn::Add(base(j), hn::Set(d, 13 * kVecTokens));
-          const auto neg = hn::TestBit(c[j], k10);
+          const auto neg = hn::TestBit(c, k10);
           hn::Store(
               hn::IfThenElse(neg, hn::Sub(mid, mag32), hn::Add(mid, mag32)), d,
               out + j * kRows);
