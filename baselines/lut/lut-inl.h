@@ -161,6 +161,68 @@ HWY_INLINE void Tl2MagSign(D d, const uint8_t* HWY_RESTRICT blk, size_t g,
 }
 #endif
 
+// ------------------------------ Row sums (both tile loops)
+//
+// int16 sums of a vector of rows, even rows (2i) and odd rows (2i+1) apart,
+// fed with u8 sums of low parts and int8 sums of high parts (value = low +
+// 64 * high), widened into four int32 vectors, stored to rows at the end.
+
+// lo_acc (u8 sums of <= 4 low parts of <= 63) into the int16 sums.
+template <class D16, class V8>
+HWY_INLINE void AddLowParts(D16 du16, V8 lo_acc, hn::Vec<D16>& even,
+                            hn::Vec<D16>& odd) {
+  const auto l16 = hn::BitCast(du16, lo_acc);
+  even = hn::Add(even, hn::And(l16, hn::Set(du16, 0x00FF)));
+  odd = hn::Add(odd, hn::ShiftRight<8>(l16));
+}
+
+// 64 * hi_acc (int8 sums of <= 16 high parts) into the int16 sums:
+// (high << 8) >> 2 in int16 lanes.
+template <class D16, class V8>
+HWY_INLINE void AddHighParts(D16 du16, V8 hi_acc, hn::Vec<D16>& even,
+                             hn::Vec<D16>& odd) {
+  const hn::RebindToSigned<D16> di16;
+  const auto h16 = hn::BitCast(di16, hi_acc);
+  const auto he = hn::ShiftRight<2>(hn::ShiftLeft<8>(h16));
+  const auto ho = hn::ShiftRight<2>(
+      hn::And(h16, hn::BitCast(di16, hn::Set(du16, 0xFF00))));
+  even = hn::Add(even, hn::BitCast(du16, he));
+  odd = hn::Add(odd, hn::BitCast(du16, ho));
+}
+
+// The int16 sums added to the int32 sums a0..a3 (lower/upper halves of the
+// even, then the odd rows).
+template <class D16, class D32>
+HWY_INLINE void WidenSums(D16 /*du16*/, D32 di32, hn::Vec<D16> even,
+                          hn::Vec<D16> odd, hn::Vec<D32>& a0, hn::Vec<D32>& a1,
+                          hn::Vec<D32>& a2, hn::Vec<D32>& a3) {
+  const hn::RebindToSigned<D16> di16;
+  const hn::Half<decltype(di16)> dh16;
+  const auto se = hn::BitCast(di16, even), so = hn::BitCast(di16, odd);
+  a0 = hn::Add(a0, hn::PromoteTo(di32, hn::LowerHalf(dh16, se)));
+  a1 = hn::Add(a1, hn::PromoteTo(di32, hn::UpperHalf(dh16, se)));
+  a2 = hn::Add(a2, hn::PromoteTo(di32, hn::LowerHalf(dh16, so)));
+  a3 = hn::Add(a3, hn::PromoteTo(di32, hn::UpperHalf(dh16, so)));
+}
+
+// a0..a3 to the 4 * Lanes(di32) rows at `out`, the even/odd split undone
+// (through `sums`, aligned scratch of as many int32).
+template <class D32>
+HWY_INLINE void StoreRowSums(D32 di32, hn::Vec<D32> a0, hn::Vec<D32> a1,
+                             hn::Vec<D32> a2, hn::Vec<D32> a3,
+                             int32_t* HWY_RESTRICT sums,
+                             int32_t* HWY_RESTRICT out) {
+  const size_t N32 = hn::Lanes(di32);
+  hn::Store(a0, di32, sums);
+  hn::Store(a1, di32, sums + N32);
+  hn::Store(a2, di32, sums + 2 * N32);
+  hn::Store(a3, di32, sums + 3 * N32);
+  for (size_t i = 0; i < 2 * N32; ++i) {
+    out[2 * i] = sums[i];
+    out[2 * i + 1] = sums[2 * N32 + i];
+  }
+}
+
 // TL1: tiles [tile_begin, tile_end) for `tokens` tokens. `packed` holds
 // blocks_per_tile blocks per tile (tile-major) of four index planes (256
 // bytes). `tables` holds per token blocks_per_tile*8 group tables of 32
@@ -180,13 +242,10 @@ inline HWY_NOINLINE void LutTiles(const LutTileJob& job) {
   const hn::Half<decltype(di16)> dh16;
   const hn::Rebind<int32_t, decltype(dh16)> di32;
   const size_t N = hn::Lanes(du8);
-  const size_t N32 = hn::Lanes(di32);
-  HWY_DASSERT(kRows % N == 0 && N32 * 4 == N);
+  HWY_DASSERT(kRows % N == 0 && hn::Lanes(di32) * 4 == N);
 
   HWY_ALIGN int32_t sums[kRows];
   const auto k0F = hn::Set(du8, 0x0F);
-  const auto kLow = hn::Set(du16, 0x00FF);
-  const auto kHigh = hn::Set(du16, 0xFF00);
   const size_t groups = blocks_per_tile * kGroupsPerBlock;
   (void)k0F;
 
@@ -239,38 +298,18 @@ inline HWY_NOINLINE void LutTiles(const LutTileJob& job) {
                 hi_acc = hn::Add(hi_acc, hi);
               }
               if (p % 2 == 1) {  // 4 low parts (<= 4 * 63) -> int16
-                const auto l16 = hn::BitCast(du16, lo_acc);
-                acc_even = hn::Add(acc_even, hn::And(l16, kLow));
-                acc_odd = hn::Add(acc_odd, hn::ShiftRight<8>(l16));
+                AddLowParts(du16, lo_acc, acc_even, acc_odd);
                 lo_acc = hn::Zero(du8);
               }
             }
             if (b % 2 == 1 || b + 1 == b1) {  // <= 16 high parts -> int16
-              // value = low + 64 * high; (high << 8) >> 2 in int16 lanes.
-              const auto h16 = hn::BitCast(di16, hi_acc);
-              const auto he = hn::ShiftRight<2>(hn::ShiftLeft<8>(h16));
-              const auto ho =
-                  hn::ShiftRight<2>(hn::And(h16, hn::BitCast(di16, kHigh)));
-              acc_even = hn::Add(acc_even, hn::BitCast(du16, he));
-              acc_odd = hn::Add(acc_odd, hn::BitCast(du16, ho));
+              AddHighParts(du16, hi_acc, acc_even, acc_odd);
               hi_acc = hn::Zero(du8);
             }
           }
-          const auto se = hn::BitCast(di16, acc_even);
-          const auto so = hn::BitCast(di16, acc_odd);
-          a32_0 = hn::Add(a32_0, hn::PromoteTo(di32, hn::LowerHalf(dh16, se)));
-          a32_1 = hn::Add(a32_1, hn::PromoteTo(di32, hn::UpperHalf(dh16, se)));
-          a32_2 = hn::Add(a32_2, hn::PromoteTo(di32, hn::LowerHalf(dh16, so)));
-          a32_3 = hn::Add(a32_3, hn::PromoteTo(di32, hn::UpperHalf(dh16, so)));
+          WidenSums(du16, di32, acc_even, acc_odd, a32_0, a32_1, a32_2, a32_3);
         }
-        hn::Store(a32_0, di32, sums);
-        hn::Store(a32_1, di32, sums + N32);
-        hn::Store(a32_2, di32, sums + 2 * N32);
-        hn::Store(a32_3, di32, sums + 3 * N32);
-        for (size_t i = 0; i < N / 2; ++i) {
-          dot_row[s + 2 * i] = sums[i];
-          dot_row[s + 2 * i + 1] = sums[N / 2 + i];
-        }
+        StoreRowSums(di32, a32_0, a32_1, a32_2, a32_3, sums, dot_row + s);
       }
     }
   }
@@ -318,8 +357,6 @@ inline HWY_NOINLINE void Tl2Tiles(const LutTileJob& job) {
   const auto k0F = hn::Set(du8, 0x0F);
   const auto k3F = hn::Set(du8, 0x3F);
   const auto kFF = hn::Set(du8, 0xFF);
-  const auto kLow = hn::Set(du16, 0x00FF);
-  const auto kHigh = hn::Set(du16, 0xFF00);
   (void)k0F;
   (void)k3F;
   (void)kFF;
@@ -411,29 +448,16 @@ inline HWY_NOINLINE void Tl2Tiles(const LutTileJob& job) {
                 lo_acc = hn::Add(lo_acc, lo);
                 hi_acc = hn::Add(hi_acc, hi);
                 if (g % 4 == 3) {  // 4 low parts (<= 4 * 63) -> int16
-                  const auto l16 = hn::BitCast(du16, lo_acc);
-                  acc_even = hn::Add(acc_even, hn::And(l16, kLow));
-                  acc_odd = hn::Add(acc_odd, hn::ShiftRight<8>(l16));
+                  AddLowParts(du16, lo_acc, acc_even, acc_odd);
                   lo_acc = hn::Zero(du8);
                 }
               }
               if (b % 2 == 1 || b + 1 == b1) {  // <= 16 high parts -> int16
-                // value = low + 64 * high; (high << 8) >> 2 in int16 lanes.
-                const auto h16 = hn::BitCast(di16, hi_acc);
-                const auto he = hn::ShiftRight<2>(hn::ShiftLeft<8>(h16));
-                const auto ho =
-                    hn::ShiftRight<2>(hn::And(h16, hn::BitCast(di16, kHigh)));
-                acc_even = hn::Add(acc_even, hn::BitCast(du16, he));
-                acc_odd = hn::Add(acc_odd, hn::BitCast(du16, ho));
+                AddHighParts(du16, hi_acc, acc_even, acc_odd);
                 hi_acc = hn::Zero(du8);
               }
             }
-            const auto se = hn::BitCast(di16, acc_even);
-            const auto so = hn::BitCast(di16, acc_odd);
-            a32_0 = hn::Add(a32_0, hn::PromoteTo(di32, hn::LowerHalf(dh16, se)));
-            a32_1 = hn::Add(a32_1, hn::PromoteTo(di32, hn::UpperHalf(dh16, se)));
-            a32_2 = hn::Add(a32_2, hn::PromoteTo(di32, hn::LowerHalf(dh16, so)));
-            a32_3 = hn::Add(a32_3, hn::PromoteTo(di32, hn::UpperHalf(dh16, so)));
+            WidenSums(du16, di32, acc_even, acc_odd, a32_0, a32_1, a32_2, a32_3);
           }
           if (!last) {  // the a32 order, read back by the next chunk
             hn::StoreU(a32_0, di32, dot_row + s);
@@ -442,14 +466,7 @@ inline HWY_NOINLINE void Tl2Tiles(const LutTileJob& job) {
             hn::StoreU(a32_3, di32, dot_row + s + 3 * N32);
             continue;
           }
-          hn::Store(a32_0, di32, sums);
-          hn::Store(a32_1, di32, sums + N32);
-          hn::Store(a32_2, di32, sums + 2 * N32);
-          hn::Store(a32_3, di32, sums + 3 * N32);
-          for (size_t i = 0; i < N / 2; ++i) {
-            dot_row[s + 2 * i] = sums[i];
-            dot_row[s + 2 * i + 1] = sums[N / 2 + i];
-          }
+          StoreRowSums(di32, a32_0, a32_1, a32_2, a32_3, sums, dot_row + s);
           if (bias) {
             for (size_t i = 0; i < N; ++i)
               dot_row[s + i] += bias[tile * kRows + s + i];
