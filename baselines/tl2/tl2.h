@@ -9,10 +9,12 @@
 // slots 1..13 = c0*a0 + c1*a1 + c2*a2 for the balanced-ternary digits of the
 // slot m = 9*c0 + 3*c1 + c2, slots 14, 15 = 0) and their negations, as two
 // 32-byte planes indexed by the code: lo[c] = v & 63 and hi[c] = int8(v >> 6)
-// with v = T(c) for c < 16 and -T(c - 16) for c >= 16. A lookup by the code
-// thus applies the sign: no sign pass and no per-row correction (layout 1
-// had a separate sign plane, applied as ~v plus a per-row count of negative
-// triples).
+// with v = T(c) for c < 16 and -T(c - 16) for c >= 16. On AVX3_DL one
+// vpermb by the code thus applies the sign: no sign pass, no per-row
+// correction. Targets without vpermb (16-entry byte shuffles) look up |v|
+// and apply the sign as ~v = -v - 1 plus a per-row count of negative triples
+// (neg_count), as layout 1 did everywhere (layout 1 kept the sign bits in a
+// plane of their own).
 //
 // Layout: rows in tiles of kTlRows = 64, the triples of a tile in blocks of 8
 // (Tl2Block, 24 columns). Blocks are stored chunk-major: K is cut into chunks
