@@ -743,25 +743,34 @@ HWY_INLINE void VecOffsets(const uint8_t* HWY_RESTRICT blocks, size_t nblocks,
       if constexpr (kSigned) {
         // The 5-bit code (tl2.h) of triple j in uint16 lanes: bits above
         // bit 4 are plane bits of other triples for j < 5, masked off below.
-        // (No arrays of vectors: SVE vectors cannot be array elements.)
+        // (No arrays of vectors: SVE vectors cannot be array elements.) The
+        // planes are loaded once up front: the stores to `out` may alias
+        // them (uint8_t), so loads inside the loop were repeated per triple.
         const auto plane = [&](size_t k) {
           return hn::PromoteTo(d, hn::LoadU(d8, blk + k * kRows + s));
         };
         const auto k08 = hn::Set(d, 0x08), k10 = hn::Set(d, 0x10);
         const auto k18 = hn::Set(d, 0x18);
+        const auto p0 = plane(0), p1 = plane(1), p2 = plane(2);
+        const auto p3 = plane(3), p4 = plane(4);
+        const auto c5 = hn::Or(hn::ShiftRight<5>(p0),
+                               hn::And(hn::ShiftRight<2>(p1), k18));
+        const auto c6 = hn::Or(hn::ShiftRight<5>(p2),
+                               hn::And(hn::ShiftRight<2>(p3), k18));
+        const auto c7 = hn::Or(hn::Or(hn::ShiftRight<5>(p4),
+                                      hn::And(hn::ShiftRight<4>(p1), k08)),
+                               hn::And(hn::ShiftRight<3>(p3), k10));
         const auto code = [&](size_t j) {
-          if (j < 5) return plane(j);
-          if (j == 5) {
-            return hn::Or(hn::ShiftRight<5>(plane(0)),
-                          hn::And(hn::ShiftRight<2>(plane(1)), k18));
+          switch (j) {
+            case 0: return p0;
+            case 1: return p1;
+            case 2: return p2;
+            case 3: return p3;
+            case 4: return p4;
+            case 5: return c5;
+            case 6: return c6;
+            default: return c7;
           }
-          if (j == 6) {
-            return hn::Or(hn::ShiftRight<5>(plane(2)),
-                          hn::And(hn::ShiftRight<2>(plane(3)), k18));
-          }
-          return hn::Or(hn::Or(hn::ShiftRight<5>(plane(4)),
-                               hn::And(hn::ShiftRight<4>(plane(1)), k08)),
-                        hn::And(hn::ShiftRight<3>(plane(3)), k10));
         };
         for (size_t j = 0; j < kTlGroupsPerBlock; ++j) {
           // 32 * |v| (code bits 3:0), then 32 * (13 +- |v|) by bit 4.
