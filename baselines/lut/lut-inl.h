@@ -34,12 +34,15 @@
 // 16 table broadcasts per block as before (32 bytes each instead of 16).
 //
 // What limits it: AMD Zen 5 (family 26 model 2), AVX3_DL, 1 thread, median
-// ms, layout 1 -> 2: 2560^2 0.031 -> 0.026, 4096^2 0.079 -> 0.066-0.068,
-// 16384^2 1.33-1.35 -> 1.10-1.18 (see Tl2Tiles for what the table size
-// cost before the chunk-major order). On Zen 4 the layout-1 loop was
-// vector-ALU bound (~1.6 ALU ops per cycle at 4096^2): removing its sign ops
-// (a wrong-answer timing experiment) took 4096^2 from 0.160 to 0.127 ms, but
-// 16384^2 (DRAM) only from ~2.9 to ~2.8 ms.
+// ms over interleaved rounds, layout 1 -> 2: 2560^2 0.0316 -> 0.0259 and
+// 4096^2 0.0795 -> 0.0665 (from cache: 20.0 -> 16.4 cycles per 1000 weights,
+// the ALU work), 16384^2 1.30 -> 1.11 (0.86 -> 1.01 of the size-matched read
+// probe), 32768^2 6.27 -> 6.59 (0.86 -> 0.82): from DRAM the bandwidth. See
+// Tl2Tiles for what the doubled table bytes cost before the chunk-major
+// order, and docs/design-notes.md for the targets without vpermb. On Zen 4
+// the layout-1 loop was vector-ALU bound (~1.6 ALU ops per cycle at 4096^2):
+// removing its sign ops (a wrong-answer timing experiment) took 4096^2 from
+// 0.160 to 0.127 ms, but 16384^2 (DRAM) only from ~2.9 to ~2.8 ms.
 
 #include "baselines/lut/lut_format.h"
 #include "kernels/core/prefetch.h"
