@@ -28,7 +28,7 @@ struct FileHeader {
   uint8_t activations;        // ActivationType
   uint8_t reserved0[3];       // zero
   float weight_scale;         // s_w, finite and > 0
-  uint32_t reserved1;         // zero
+  uint32_t payload_layout;    // Kernel::PayloadLayout(), 0 for layout 1
   uint64_t payload_bytes;     // exact size of what follows
   uint64_t payload_checksum;  // FNV-1a 64 of the payload
   uint64_t header_checksum;   // FNV-1a 64 of the bytes above this field
@@ -37,6 +37,10 @@ static_assert(sizeof(FileHeader) == 104, "header layout is part of the format");
 static_assert(
     std::endian::native == std::endian::little,
     "the file format is little-endian; big-endian hosts need byte swaps");
+
+// The header's payload_layout field: 0 for layout 1, so that files written
+// before the field existed (zero there) keep loading.
+uint32_t LayoutField(uint32_t layout) { return layout == 1 ? 0 : layout; }
 
 }  // namespace
 
@@ -64,6 +68,7 @@ std::vector<uint8_t> SaveKernelToBytes(const Kernel& kernel) {
   h.block_k = kernel.options().k;
   h.activations = static_cast<uint8_t>(kernel.activations());
   h.weight_scale = kernel.weight_scale();
+  h.payload_layout = LayoutField(kernel.PayloadLayout());
   h.payload_bytes = payload.bytes().size();
   h.payload_checksum = Checksum(payload.bytes());
   h.header_checksum = Checksum({reinterpret_cast<const uint8_t*>(&h),
@@ -113,7 +118,7 @@ std::unique_ptr<Kernel> LoadKernelFromBytes(std::span<const uint8_t> bytes,
   for (size_t i = std::strlen(h.kernel); i < sizeof(h.kernel); ++i)
     if (h.kernel[i] != '\0')
       throw Error("file", "bytes after the kernel name are not zero");
-  if (h.reserved0[0] || h.reserved0[1] || h.reserved0[2] || h.reserved1)
+  if (h.reserved0[0] || h.reserved0[1] || h.reserved0[2])
     throw Error("file", "reserved header fields are not zero");
   const std::string name(h.kernel);
   if (h.rows == 0 || h.rows > kMaxRows || h.cols == 0 || h.cols > kMaxCols ||
@@ -144,6 +149,20 @@ std::unique_ptr<Kernel> LoadKernelFromBytes(std::span<const uint8_t> bytes,
     kernel = CreateKernel(name, opt);
   } catch (const Error& e) {
     throw Error("file", std::string("kernel in file: ") + e.what());
+  }
+  // After the name (which kernel's layouts), before the payload is parsed.
+  if (h.payload_layout != LayoutField(kernel->PayloadLayout())) {
+    const uint32_t file_layout = h.payload_layout == 0 ? 1 : h.payload_layout;
+    if (file_layout == kernel->PayloadLayout())
+      throw Error("file", "payload layout field 1 is invalid (layout 1 is "
+                          "stored as 0)");
+    throw Error("file", name + " payload layout " +
+                            std::to_string(file_layout) +
+                            " is not the layout this build reads (" +
+                            std::to_string(kernel->PayloadLayout()) +
+                            "): the " + name +
+                            " packed format changed; prepare the weights "
+                            "again and save a new file");
   }
   const KernelCaps caps = kernel->Caps();
   if (h.rows > caps.max_rows || h.cols > caps.max_cols)

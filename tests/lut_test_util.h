@@ -208,10 +208,10 @@ inline void ExpectExactAtAccumulatorWorstCase(const std::string& kernel,
 }
 
 // The SIMD table builder of one token (simd(q, K, tables)) against the scalar
-// builder of one group (scalar(a, table32), a = kCols activations, zero past
-// K): byte-identical for K with every tail, extreme and random activations,
-// and nothing written past the last group.
-template <size_t kCols, class Scalar, class Simd>
+// builder of one group (scalar(a, table), a = kCols activations, zero past
+// K; kTableBytes per group): byte-identical for K with every tail, extreme
+// and random activations, and nothing written past the last group.
+template <size_t kCols, size_t kTableBytes, class Scalar, class Simd>
 void ExpectSimdTablesMatchScalar(const Scalar& scalar, const Simd& simd) {
   constexpr size_t kGuard = 64;
   std::mt19937 rng(7);
@@ -224,12 +224,12 @@ void ExpectSimdTablesMatchScalar(const Scalar& scalar, const Simd& simd) {
         const int8_t fixed[3] = {-128, 127, mixed};
         q[i] = pattern < 3 ? fixed[pattern] : static_cast<int8_t>(rng());
       }
-      std::vector<uint8_t> want(groups * 32 + kGuard, 0xA5);
+      std::vector<uint8_t> want(groups * kTableBytes + kGuard, 0xA5);
       for (size_t g = 0; g < groups; ++g) {
         int8_t a[kCols] = {};
         for (size_t i = 0; i < kCols; ++i)
           if (kCols * g + i < K) a[i] = q[kCols * g + i];
-        scalar(a, want.data() + 32 * g);
+        scalar(a, want.data() + kTableBytes * g);
       }
       for (const TargetInfo& target : SupportedTargets()) {
         SetTargetBits(target.bits);

@@ -33,6 +33,7 @@
 #include <set>
 
 #include "kernels/core/bytes.h"
+#include "baselines/tl2/tl2.h"
 #include "baselines/tq5/tq5_format.h"
 #include "kernels/rsr/rsr_index.h"
 #include "rsr/rsr.h"
@@ -47,7 +48,7 @@ using Bytes = std::vector<uint8_t>;
 constexpr size_t kHeaderBytes = 104;
 constexpr size_t kVersionAt = 8, kByteOrderAt = 12, kNameAt = 16, kRowsAt = 48,
                  kColsAt = 56, kBlockKAt = 64, kActAt = 68, kScaleAt = 72,
-                 kReserved1At = 76, kPayloadBytesAt = 80,
+                 kLayoutAt = 76, kPayloadBytesAt = 80,
                  kPayloadChecksumAt = 88, kHeaderChecksumAt = 96;
 
 template <class T>
@@ -234,8 +235,12 @@ std::vector<Hostile> HeaderChecks(const std::string& name, const Bytes& good) {
   add("bytes after the name", "after the kernel name",
       [](Bytes& f) { f[kNameAt + 31 - 1] = 'x'; });
   add("reserved0", "reserved", [](Bytes& f) { f[kActAt + 2] = 1; });
-  add("reserved1", "reserved",
-      [](Bytes& f) { Poke<uint32_t>(f, kReserved1At, 1); });
+  // The payload layout field (formerly reserved1): 1 is never written (layout
+  // 1 is stored as 0) and no kernel has layout 7.
+  add("payload layout field 1", "payload layout",
+      [](Bytes& f) { Poke<uint32_t>(f, kLayoutAt, 1); });
+  add("payload layout 7", "payload layout 7 is not the layout",
+      [](Bytes& f) { Poke<uint32_t>(f, kLayoutAt, 7); });
   add("rows 0", "outside the limits",
       [](Bytes& f) { Poke<uint64_t>(f, kRowsAt, 0); });
   add("rows > kMaxRows", "outside the limits",
@@ -496,29 +501,29 @@ std::vector<Hostile> PayloadChecks(const std::string& name, const Bytes& good) {
          [&](Bytes& p) { nib(p, 1, 3, 0, 3); });
   } else if (name == "tl2") {
     AddCountCheck(good, out);
-    // One block (24 columns) at 8: mag[p][r] = byte 64 p + r (triple 2p in
-    // bits 3:0, 2p+1 in 7:4), sign[r] = byte 256 + r, triple j in bit 7 - j.
-    auto mag = [](Bytes& p, size_t g, size_t r, unsigned v) {
-      uint8_t& b = p[8 + 64 * (g / 2) + r];
-      const unsigned s = 4 * (g % 2);
-      b = static_cast<uint8_t>((b & ~(0xF << s)) | (v << s));
-    };
-    auto sign = [](Bytes& p, size_t g, size_t r) {
-      p[8 + 256 + r] |= 0x80 >> g;
+    // One block (24 columns) at 8: plane k row r = byte 64 k + r; code bits
+    // of triple g as tl2.h's kTl2CodeBits.
+    auto code = [](Bytes& p, size_t g, size_t r, unsigned c) {
+      for (size_t i = 0; i < 5; ++i) {
+        const unsigned at = kTl2CodeBits[g][i];
+        uint8_t& b = p[8 + 64 * (at / 8) + r];
+        b = static_cast<uint8_t>((b & ~(1u << (at % 8))) |
+                                 (((c >> i) & 1u) << (at % 8)));
+      }
     };
     edit("magnitude 14", "magnitude above 13",
-         [&](Bytes& p) { mag(p, 0, 0, 14); });
-    edit("sign on a zero triple", "sign bit on a zero triple",
-         [&](Bytes& p) { sign(p, 0, kM); });
+         [&](Bytes& p) { code(p, 0, 0, 14); });
+    edit("magnitude 15 of triple 5", "magnitude above 13",
+         [&](Bytes& p) { code(p, 5, 1, 16 + 15); });
+    edit("negative zero", "negative zero code",
+         [&](Bytes& p) { code(p, 6, 2, 16); });
     edit("padding row", "nonzero padding row",
-         [&](Bytes& p) { mag(p, 0, kM, 1); });
+         [&](Bytes& p) { code(p, 0, kM, 1); });
     // Triple 7 = columns 21..23: all padding.
     edit("padding triple", "nonzero padding column",
-         [&](Bytes& p) { mag(p, 7, 0, 9); });
-    edit("negative padding triple", "nonzero padding column", [&](Bytes& p) {
-      mag(p, 7, 3, 1);
-      sign(p, 7, 3);
-    });
+         [&](Bytes& p) { code(p, 7, 0, 9); });
+    edit("negative padding triple", "nonzero padding column",
+         [&](Bytes& p) { code(p, 7, 3, 17); });
   } else if (name == "tq5") {
     AddCountCheck(good, out);
     // Row r's 64 bytes at 8 + 64 r; byte j holds columns j, j + 64, ...,
@@ -604,10 +609,30 @@ int ExpectedPayloadLoads(const std::string& name, const TernaryMatrix& w) {
   if (name == "rsr") return 1;
   if (name == "rsrpp") return 6;
   if (name == "rsrpp-simd") return 0;
-  // TL: index/magnitude nibbles of real rows and columns changed to another
-  // valid code (TL1 index <= 8; TL2 magnitude <= 13 with the sign rule).
+  // TL1: index nibbles of real rows and columns changed to another valid
+  // code (index <= 8).
   if (name == "tl1") return 54;
-  if (name == "tl2") return 83;
+  // TL2: an edit of byte r of plane k loads when row r is real and every
+  // code with a bit in that byte stays valid (magnitude <= 13, not 16) and
+  // zero where it is padding (triple 7, K = 21): derived here from the
+  // packed block and tl2.h's bit map.
+  if (name == "tl2") {
+    const Tl2Packed p = PackTl2(w);
+    int loads = 0;
+    for (size_t k = 0; k < 5; ++k)
+      for (size_t r = 0; r < kM; ++r)
+        for (uint8_t mask : {0x01, 0x80, 0xFF}) {
+          Tl2Block b = p.blocks[0];
+          b.plane[k][r] ^= mask;
+          bool ok = true;
+          for (size_t g = 0; g < 8; ++g) {
+            const unsigned c = Tl2Code(b, r, g);
+            ok = ok && (c & 15) <= 13 && c != 16 && (g < 7 || c == 0);
+          }
+          loads += ok;
+        }
+    return loads;
+  }
   // tq5 (K = 21: every real weight is trit t0 of bytes 0..20, the other
   // trits padding): the three valid bytes there are 118, 119, 120 (t0 = 0,
   // 1, 2), and only ^0x01 links two of them (118 <-> 119: -1 <-> 0). Every
@@ -747,6 +772,70 @@ TEST(SerializeErrors, NotPreparedOrMissingFile) {
   EXPECT_THROW(SaveKernelToBytes(*k), Error);
   EXPECT_THROW(LoadKernel("/nonexistent/file.rsr"), Error);
   EXPECT_THROW(LoadKernelFromBytes(std::vector<uint8_t>(3)), Error);
+}
+
+// A tl2 file of payload layout 1 (magnitude nibbles + sign plane, before
+// the 5-bit codes): tests/fuzz/corpus/load/tl2-3x5.rsr as it was saved
+// before layout 2 (header payload_layout field 0), 3 x 5 weights.
+constexpr uint8_t kTl2Layout1File[] = {
+  0x52, 0x53, 0x52, 0x50, 0x52, 0x45, 0x50, 0x00, 0x01, 0x00, 0x00, 0x00,
+  0x04, 0x03, 0x02, 0x01, 0x74, 0x6c, 0x32, 0x00, 0x00, 0x00, 0x00, 0x00,
+  0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
+  0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
+  0x03, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x05, 0x00, 0x00, 0x00,
+  0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
+  0x00, 0x00, 0x80, 0x3f, 0x00, 0x00, 0x00, 0x00, 0x48, 0x01, 0x00, 0x00,
+  0x00, 0x00, 0x00, 0x00, 0x3f, 0x9e, 0x63, 0x61, 0x82, 0x29, 0x3c, 0x14,
+  0x86, 0xaf, 0xf9, 0xcb, 0xa7, 0x80, 0xfd, 0xc0, 0x01, 0x00, 0x00, 0x00,
+  0x00, 0x00, 0x00, 0x00, 0x35, 0x33, 0x67, 0x00, 0x00, 0x00, 0x00, 0x00,
+  0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
+  0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
+  0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
+  0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
+  0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
+  0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
+  0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
+  0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
+  0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
+  0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
+  0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
+  0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
+  0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
+  0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
+  0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
+  0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
+  0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
+  0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
+  0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
+  0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
+  0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x80, 0xc0, 0x40, 0x00,
+  0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
+  0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
+  0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
+  0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
+  0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00};
+
+TEST(SerializeErrors, Tl2Layout1FileAsksToPrepareAgain) {
+  const Bytes old(std::begin(kTl2Layout1File), std::end(kTl2Layout1File));
+  ASSERT_EQ(old.size(), kHeaderBytes + 8 + 320u);
+  ASSERT_EQ(Peek<uint32_t>(old, kLayoutAt), 0u);
+  try {
+    LoadKernelFromBytes(old);
+    ADD_FAILURE() << "a tl2 layout-1 file loaded";
+  } catch (const Error& e) {
+    const std::string what = e.what();
+    EXPECT_NE(what.find("tl2 payload layout 1"), std::string::npos) << what;
+    EXPECT_NE(what.find("prepare the weights again"), std::string::npos)
+        << what;
+  }
+  // A file saved now says layout 2 and loads; other kernels' files keep
+  // the field at 0 (their saved bytes are unchanged).
+  const Bytes now = SaveOrFail("tl2", RandomTernary(3, 5, 1));
+  EXPECT_EQ(Peek<uint32_t>(now, kLayoutAt), kTl2PayloadLayout);
+  EXPECT_NO_THROW(LoadKernelFromBytes(now));
+  EXPECT_EQ(Peek<uint32_t>(SaveOrFail("tl1", RandomTernary(3, 5, 1)),
+                           kLayoutAt),
+            0u);
 }
 
 // Every registry kernel: one whose save fails fails these tests.

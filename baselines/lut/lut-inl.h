@@ -1,34 +1,48 @@
 // Per-target SIMD bodies shared by TL1 and TL2 (included once per Highway
-// target by tl1.cc and tl2.cc through foreach_target.h): the tile loop
-// LutTiles, described here, and the per-token table builder BuildTables
-// (described above it).
+// target by tl1.cc and tl2.cc through foreach_target.h): the tile loops
+// LutTiles (TL1) and Tl2Tiles (TL2), described here, the per-token table
+// builder BuildTables (described above it) and the token-table GEMM.
 //
-// Both formats store, per tile of 64 rows and block of 8 column groups, four
-// 64-byte planes of 4-bit table indices (byte r = row r, low nibble = even
-// group, high nibble = odd group); TL2 adds a 64-byte sign plane (byte r =
-// the 8 groups' sign bits of row r, first group in bit 7).
+// TL1 stores, per tile of 64 rows and block of 8 column pairs, four 64-byte
+// planes of 4-bit table indices (byte r = row r, low nibble = even pair, high
+// nibble = odd pair), tile-major. TL2 (tl2.h, layout 2) stores five 64-byte
+// planes holding a 5-bit code (sign << 4 | |v|) per triple, blocks in
+// chunk-major order (Tl2BlockIndex).
 //
-// A group's table holds 16 int16 values v (tl1.h / tl2.h say which), stored
-// as two byte planes: lo = v & 63 and hi = int8(v >> 6), so v = lo + 64 * hi.
-// Per group and vector of N rows (N = 64 on AVX-512, 32 on AVX2, 16 on
-// SSE4/NEON; narrower targets make 64/N passes over the tile):
+// A group's table holds 16 int16 values v (tl1.h / tl2.h say which; TL2 also
+// their negations, 32 entries per plane), stored as two byte planes: lo = v &
+// 63 and hi = int8(v >> 6), so v = lo + 64 * hi. Per group and vector of N
+// rows (N = 64 on AVX-512, 32 on AVX2, 16 on SSE4/NEON; narrower targets make
+// 64/N passes over the tile):
 //   lo = Lookup(table_lo, idx), hi = Lookup(table_hi, idx)
-//   (TL2) negative groups: lo = 63 - lo, hi = -1 - hi (i.e. v -> ~v = -v - 1;
-//         the +1 per negative group is the per-row neg_count added at the end)
 //   lo_acc += lo (u8, at most 4 groups of <= 63), hi_acc += hi (int8, at most
 //   16 groups), both widened into int16 sums of even and odd rows.
-// int16 sums are widened to int32 every 64 groups: |v| <= 2*128 = 256 (TL1)
-// or 3*128 + 1 = 385 (TL2, with the ~), and 64 * 385 = 24640 < 32767, so
-// every int16 partial sum is exact. The even/odd int16 split is undone when
-// the int32 sums are stored to rows.
+// TL2 on AVX3_DL: idx = the code, one vpermb per plane over [T | -T] stored
+// twice (index bits 7:5 ignored): no sign pass. TL2 elsewhere: idx = |v|
+// (pshufb reads 4 bits), sign applied as ~v = -v - 1 (masked subs on AVX3,
+// xor on the others) and the per-row count of negative triples added at the
+// end. int16 sums are widened to int32 every 64 groups: |v| <= 2*128 = 256
+// (TL1), 3*128 = 384 (TL2 AVX3_DL) or 385 (TL2 with ~v), and 64 * 385 =
+// 24640 < 32767, so every int16 partial sum is exact. The even/odd int16
+// split is undone when the int32 sums are stored to rows.
 //
-// What limits it (AVX3_DL, Zen 4 class, 1 thread): the vector ALU. Per block
-// of 8 groups x 64 rows TL2 issues ~60 zmm ALU ops (16 vpermb, 8 vptestmb,
-// 16 masked vpsubb, 16 vpaddb, nibble shifts and int16 flushes) and 25 loads;
-// at ~1.8 ns per group x 64 rows (4096^2, L3-resident) that is ~1.6 ALU ops
-// per cycle at 2.6 GHz, near the 2 zmm ops per cycle issue limit. Removing
-// the sign ops (a wrong-answer timing experiment) took 4096^2 from 0.160 to
-// 0.127 ms, but 16384^2 (DRAM) only from ~2.9 to ~2.8 ms.
+// Vector ALU ops per block of 8 groups x 64 rows, TL2 on AVX3_DL, counted
+// in g++ 12's loop: layout 1: 72 (16 vpermb, 8 vptestmb, 16 masked vpsubb,
+// 14 vpaddb, 3 nibble shifts, and 15 for the int16 flushes), plus 16
+// register copies for the masked subs; layout 2: 55 (16 vpermb, 14 vpaddb,
+// 7 shifts + 4 vpternlogd for triples 5..7, 14 for the flushes), -24%. Loads:
+// 16 table broadcasts per block as before (32 bytes each instead of 16).
+//
+// What limits it: AMD Zen 5 (family 26 model 2), AVX3_DL, 1 thread, median
+// ms over interleaved rounds, layout 1 -> 2: 2560^2 0.0316 -> 0.0259 and
+// 4096^2 0.0795 -> 0.0665 (from cache: 20.0 -> 16.4 cycles per 1000 weights,
+// the ALU work), 16384^2 1.30 -> 1.11 (0.86 -> 1.01 of the size-matched read
+// probe), 32768^2 6.27 -> 6.59 (0.86 -> 0.82): from DRAM the bandwidth. See
+// Tl2Tiles for what the doubled table bytes cost before the chunk-major
+// order, and docs/design-notes.md for the targets without vpermb. On Zen 4
+// the layout-1 loop was vector-ALU bound (~1.6 ALU ops per cycle at 4096^2):
+// removing its sign ops (a wrong-answer timing experiment) took 4096^2 from
+// 0.160 to 0.127 ms, but 16384^2 (DRAM) only from ~2.9 to ~2.8 ms.
 
 #include "baselines/lut/lut_format.h"
 #include "kernels/core/prefetch.h"
@@ -43,6 +57,8 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>
+
+#include <type_traits>
 
 #include "hwy/highway.h"
 
@@ -78,41 +94,163 @@ HWY_INLINE V Lookup(D /*d*/, V table, V idx) {
 #endif
 }
 
-// Tiles [tile_begin, tile_end) for `tokens` tokens. `packed` holds
-// blocks_per_tile blocks per tile (tile-major) of four index planes and, with
-// kSigned, the sign plane (256 or 320 bytes). `tables` holds per token
-// blocks_per_tile*8 group tables of 32 bytes. Writes the raw int32 sums
-// (before the TL2 neg_count correction) to dots[t * dot_stride + row] for
-// every row of the tiles (padding rows too).
-template <bool kSigned>
-HWY_NOINLINE void LutTiles(const LutTileJob& job) {
+// ------------------------------ TL2 codes (tl2.h)
+//
+// The 8 triples of a block (5 planes P0..P4 of N rows) as lookup inputs.
+// Triples 0..4: code in bits 4:0 of their plane. Spread codes: c5 = P0 7:5 |
+// P1 6:5 << 3, c6 = P2 7:5 | P3 6:5 << 3, c7 = P4 7:5 | P1 bit 7 << 3 | P3
+// bit 7 << 4. Shifts are 16-bit (no 8-bit shift on x86): bits shifted in from
+// the neighbouring byte land above bit 4 or are masked off.
+// Plane k of a block's rows (blk + s), shifted by kBits in 16-bit lanes.
+template <int kBits, class D>
+HWY_INLINE hn::Vec<D> Tl2Plane(D d, const uint8_t* HWY_RESTRICT blk,
+                               size_t k) {
+  const hn::RepartitionToWide<D> d16;
+  const auto p = hn::BitCast(d16, hn::Load(d, blk + k * kRows));
+  if constexpr (kBits > 0) return hn::BitCast(d, hn::ShiftRight<kBits>(p));
+  if constexpr (kBits < 0) return hn::BitCast(d, hn::ShiftLeft<-kBits>(p));
+  return hn::BitCast(d, p);
+}
+
+#if RSR_LUT_AVX3
+// AVX3, AVX3_DL: the code of triple g in bits 4:0 (bits 7:5 junk): the
+// plane itself for g < 5, vpternlogd bit selects (IfVecThenElse) of shifted
+// planes for the spread codes: 3 + 3 + 5 ops for triples 5, 6, 7. Computed
+// where used (one group's lookups), which keeps 4 units' codes out of the
+// registers.
+template <class D>
+HWY_INLINE hn::Vec<D> Tl2Code(D d, const uint8_t* HWY_RESTRICT blk,
+                              size_t g) {
+  const auto k07 = hn::Set(d, 0x07);
+  if (g < 5) return Tl2Plane<0>(d, blk, g);
+  if (g == 5) {
+    return hn::IfVecThenElse(k07, Tl2Plane<5>(d, blk, 0),
+                             Tl2Plane<2>(d, blk, 1));
+  }
+  if (g == 6) {
+    return hn::IfVecThenElse(k07, Tl2Plane<5>(d, blk, 2),
+                             Tl2Plane<2>(d, blk, 3));
+  }
+  return hn::IfVecThenElse(
+      hn::Set(d, 0x0F),
+      hn::IfVecThenElse(k07, Tl2Plane<5>(d, blk, 4), Tl2Plane<4>(d, blk, 1)),
+      Tl2Plane<3>(d, blk, 3));
+}
+#else
+// Byte-shuffle targets: the magnitude index of triple g (bits 3:0, bit 7
+// clear for pshufb) and its sign in bit 7 (for blendv), from the planes
+// directly: mag 1 op + sign 1 op for triples 0..4; 5 + 1, 5 + 1 and 5 + 0
+// for triples 5..7 (c7's sign bit is P3 bit 7 as it is).
+template <class D>
+HWY_INLINE void Tl2MagSign(D d, const uint8_t* HWY_RESTRICT blk, size_t g,
+                           hn::Vec<D>& mag, hn::Vec<D>& sgn) {
+  const auto k07 = hn::Set(d, 0x07), k08 = hn::Set(d, 0x08);
+  if (g < 5) {
+    mag = hn::And(Tl2Plane<0>(d, blk, g), hn::Set(d, 0x0F));
+    sgn = Tl2Plane<-3>(d, blk, g);
+  } else if (g == 5) {
+    mag = hn::Or(hn::And(Tl2Plane<5>(d, blk, 0), k07),
+                 hn::And(Tl2Plane<2>(d, blk, 1), k08));
+    sgn = Tl2Plane<-1>(d, blk, 1);
+  } else if (g == 6) {
+    mag = hn::Or(hn::And(Tl2Plane<5>(d, blk, 2), k07),
+                 hn::And(Tl2Plane<2>(d, blk, 3), k08));
+    sgn = Tl2Plane<-1>(d, blk, 3);
+  } else {
+    mag = hn::Or(hn::And(Tl2Plane<5>(d, blk, 4), k07),
+                 hn::And(Tl2Plane<4>(d, blk, 1), k08));
+    sgn = Tl2Plane<0>(d, blk, 3);
+  }
+}
+#endif
+
+// ------------------------------ Row sums (both tile loops)
+//
+// int16 sums of a vector of rows, even rows (2i) and odd rows (2i+1) apart,
+// fed with u8 sums of low parts and int8 sums of high parts (value = low +
+// 64 * high), widened into four int32 vectors, stored to rows at the end.
+
+// lo_acc (u8 sums of <= 4 low parts of <= 63) into the int16 sums.
+template <class D16, class V8>
+HWY_INLINE void AddLowParts(D16 du16, V8 lo_acc, hn::Vec<D16>& even,
+                            hn::Vec<D16>& odd) {
+  const auto l16 = hn::BitCast(du16, lo_acc);
+  even = hn::Add(even, hn::And(l16, hn::Set(du16, 0x00FF)));
+  odd = hn::Add(odd, hn::ShiftRight<8>(l16));
+}
+
+// 64 * hi_acc (int8 sums of <= 16 high parts) into the int16 sums:
+// (high << 8) >> 2 in int16 lanes.
+template <class D16, class V8>
+HWY_INLINE void AddHighParts(D16 du16, V8 hi_acc, hn::Vec<D16>& even,
+                             hn::Vec<D16>& odd) {
+  const hn::RebindToSigned<D16> di16;
+  const auto h16 = hn::BitCast(di16, hi_acc);
+  const auto he = hn::ShiftRight<2>(hn::ShiftLeft<8>(h16));
+  const auto ho = hn::ShiftRight<2>(
+      hn::And(h16, hn::BitCast(di16, hn::Set(du16, 0xFF00))));
+  even = hn::Add(even, hn::BitCast(du16, he));
+  odd = hn::Add(odd, hn::BitCast(du16, ho));
+}
+
+// The int16 sums added to the int32 sums a0..a3 (lower/upper halves of the
+// even, then the odd rows).
+template <class D16, class D32>
+HWY_INLINE void WidenSums(D16 /*du16*/, D32 di32, hn::Vec<D16> even,
+                          hn::Vec<D16> odd, hn::Vec<D32>& a0, hn::Vec<D32>& a1,
+                          hn::Vec<D32>& a2, hn::Vec<D32>& a3) {
+  const hn::RebindToSigned<D16> di16;
+  const hn::Half<decltype(di16)> dh16;
+  const auto se = hn::BitCast(di16, even), so = hn::BitCast(di16, odd);
+  a0 = hn::Add(a0, hn::PromoteTo(di32, hn::LowerHalf(dh16, se)));
+  a1 = hn::Add(a1, hn::PromoteTo(di32, hn::UpperHalf(dh16, se)));
+  a2 = hn::Add(a2, hn::PromoteTo(di32, hn::LowerHalf(dh16, so)));
+  a3 = hn::Add(a3, hn::PromoteTo(di32, hn::UpperHalf(dh16, so)));
+}
+
+// a0..a3 to the 4 * Lanes(di32) rows at `out`, the even/odd split undone
+// (through `sums`, aligned scratch of as many int32).
+template <class D32>
+HWY_INLINE void StoreRowSums(D32 di32, hn::Vec<D32> a0, hn::Vec<D32> a1,
+                             hn::Vec<D32> a2, hn::Vec<D32> a3,
+                             int32_t* HWY_RESTRICT sums,
+                             int32_t* HWY_RESTRICT out) {
+  const size_t N32 = hn::Lanes(di32);
+  hn::Store(a0, di32, sums);
+  hn::Store(a1, di32, sums + N32);
+  hn::Store(a2, di32, sums + 2 * N32);
+  hn::Store(a3, di32, sums + 3 * N32);
+  for (size_t i = 0; i < 2 * N32; ++i) {
+    out[2 * i] = sums[i];
+    out[2 * i + 1] = sums[2 * N32 + i];
+  }
+}
+
+// TL1: tiles [tile_begin, tile_end) for `tokens` tokens. `packed` holds
+// blocks_per_tile blocks per tile (tile-major) of four index planes (256
+// bytes). `tables` holds per token blocks_per_tile*8 group tables of 32
+// bytes. Writes the int32 sums to dots[t * dot_stride + row] for every row of
+// the tiles (padding rows too).
+inline HWY_NOINLINE void LutTiles(const LutTileJob& job) {
   const uint8_t* HWY_RESTRICT packed = job.packed;
   const uint8_t* HWY_RESTRICT tables = job.tables;
   int32_t* HWY_RESTRICT dots = job.dots;
   const size_t blocks_per_tile = job.blocks_per_tile, tokens = job.tokens;
   const size_t tile_begin = job.tile_begin, tile_end = job.tile_end;
   const size_t dot_stride = job.dot_stride;
-  constexpr size_t block_bytes = (kSigned ? 5 : 4) * kRows;
+  constexpr size_t block_bytes = 4 * kRows;
   const hn::CappedTag<uint8_t, kRows> du8;
-  const hn::RebindToSigned<decltype(du8)> di8;
   const hn::RepartitionToWide<decltype(du8)> du16;
   const hn::RebindToSigned<decltype(du16)> di16;
   const hn::Half<decltype(di16)> dh16;
   const hn::Rebind<int32_t, decltype(dh16)> di32;
   const size_t N = hn::Lanes(du8);
-  const size_t N32 = hn::Lanes(di32);
-  HWY_DASSERT(kRows % N == 0 && N32 * 4 == N);
+  HWY_DASSERT(kRows % N == 0 && hn::Lanes(di32) * 4 == N);
 
   HWY_ALIGN int32_t sums[kRows];
   const auto k0F = hn::Set(du8, 0x0F);
-  const auto k3F = hn::Set(du8, 0x3F);
-  const auto kFF = hn::Set(du8, 0xFF);
-  const auto kLow = hn::Set(du16, 0x00FF);
-  const auto kHigh = hn::Set(du16, 0xFF00);
   const size_t groups = blocks_per_tile * kGroupsPerBlock;
   (void)k0F;
-  (void)k3F;
-  (void)kFF;
 
   // Software prefetch 16 KiB ahead (into L2) during the first pass over a
   // tile: the tile is one sequential stream and the hardware prefetchers
@@ -143,9 +281,6 @@ HWY_NOINLINE void LutTiles(const LutTileJob& job) {
                 PrefetchL2(blk + kAhead + l);
             }
             const uint8_t* tab = tab_token + b * kGroupsPerBlock * kTable;
-            auto sign = hn::Zero(di8);
-            if (kSigned)
-              sign = hn::BitCast(di8, hn::Load(du8, blk + 4 * kRows + s));
             auto lo_acc = hn::Zero(du8);  // u8 sum of <= 4 low parts
             for (size_t p = 0; p < kGroupsPerBlock / 2; ++p) {
               const auto v = hn::Load(du8, blk + p * kRows + s);
@@ -160,59 +295,185 @@ HWY_NOINLINE void LutTiles(const LutTileJob& job) {
               for (int h = 0; h < 2; ++h) {
                 const auto idx = h == 0 ? idx_even : idx_odd;
                 const uint8_t* tg = tab + (2 * p + h) * kTable;
-                auto lo = Lookup(du8, hn::LoadDup128(du8, tg), idx);
-                auto hi = Lookup(du8, hn::LoadDup128(du8, tg + 16), idx);
-                if (kSigned) {
-#if RSR_LUT_AVX3
-                  // Sign bit of this group straight into a mask register,
-                  // then lo = 63 - lo, hi = 255 - hi under the mask.
-                  const __mmask64 k = _mm512_test_epi8_mask(
-                      sign.raw,
-                      _mm512_set1_epi8(static_cast<char>(0x80 >> (2 * p + h))));
-                  lo.raw = _mm512_mask_sub_epi8(lo.raw, k, k3F.raw, lo.raw);
-                  hi.raw = _mm512_mask_sub_epi8(hi.raw, k, kFF.raw, hi.raw);
-#else
-                  const auto m = hn::BitCast(du8, hn::BroadcastSignBit(sign));
-                  sign = hn::Add(sign, sign);
-                  lo = hn::Xor(lo, hn::And(m, k3F));
-                  hi = hn::Xor(hi, m);
-#endif
-                }
+                const auto lo = Lookup(du8, hn::LoadDup128(du8, tg), idx);
+                const auto hi = Lookup(du8, hn::LoadDup128(du8, tg + 16), idx);
                 lo_acc = hn::Add(lo_acc, lo);
                 hi_acc = hn::Add(hi_acc, hi);
               }
               if (p % 2 == 1) {  // 4 low parts (<= 4 * 63) -> int16
-                const auto l16 = hn::BitCast(du16, lo_acc);
-                acc_even = hn::Add(acc_even, hn::And(l16, kLow));
-                acc_odd = hn::Add(acc_odd, hn::ShiftRight<8>(l16));
+                AddLowParts(du16, lo_acc, acc_even, acc_odd);
                 lo_acc = hn::Zero(du8);
               }
             }
             if (b % 2 == 1 || b + 1 == b1) {  // <= 16 high parts -> int16
-              // value = low + 64 * high; (high << 8) >> 2 in int16 lanes.
-              const auto h16 = hn::BitCast(di16, hi_acc);
-              const auto he = hn::ShiftRight<2>(hn::ShiftLeft<8>(h16));
-              const auto ho =
-                  hn::ShiftRight<2>(hn::And(h16, hn::BitCast(di16, kHigh)));
-              acc_even = hn::Add(acc_even, hn::BitCast(du16, he));
-              acc_odd = hn::Add(acc_odd, hn::BitCast(du16, ho));
+              AddHighParts(du16, hi_acc, acc_even, acc_odd);
               hi_acc = hn::Zero(du8);
             }
           }
-          const auto se = hn::BitCast(di16, acc_even);
-          const auto so = hn::BitCast(di16, acc_odd);
-          a32_0 = hn::Add(a32_0, hn::PromoteTo(di32, hn::LowerHalf(dh16, se)));
-          a32_1 = hn::Add(a32_1, hn::PromoteTo(di32, hn::UpperHalf(dh16, se)));
-          a32_2 = hn::Add(a32_2, hn::PromoteTo(di32, hn::LowerHalf(dh16, so)));
-          a32_3 = hn::Add(a32_3, hn::PromoteTo(di32, hn::UpperHalf(dh16, so)));
+          WidenSums(du16, di32, acc_even, acc_odd, a32_0, a32_1, a32_2, a32_3);
         }
-        hn::Store(a32_0, di32, sums);
-        hn::Store(a32_1, di32, sums + N32);
-        hn::Store(a32_2, di32, sums + 2 * N32);
-        hn::Store(a32_3, di32, sums + 3 * N32);
-        for (size_t i = 0; i < N / 2; ++i) {
-          dot_row[s + 2 * i] = sums[i];
-          dot_row[s + 2 * i + 1] = sums[N / 2 + i];
+        StoreRowSums(di32, a32_0, a32_1, a32_2, a32_3, sums, dot_row + s);
+      }
+    }
+  }
+}
+
+// TL2 (tl2.h): tiles [tile_begin, tile_end) for `tokens` tokens. `packed`
+// holds the blocks of five code planes (320 bytes) in chunk-major order
+// (Tl2BlockIndex); `tables` holds per token blocks_per_tile*8 group tables of
+// 64 bytes ([T | -T] low plane, then high plane). Writes the int32 sums to
+// dots[t * dot_stride + row] for every row of the tiles (padding rows too).
+//
+// K is walked in the chunks of the block order (kTl2ChunkBlocks = 32
+// blocks), every tile of the range per chunk: the chunk's tables (16 KiB
+// per token) then stay in L1 across the tiles, and the weights are still one
+// sequential stream. The +-T tables are twice TL1's, and read from L2 once
+// per tile they were the limit. AMD Zen 5 (family 26 model 2), AVX3_DL, 1
+// thread, median ms at 16384^2 (layout 1: 1.32-1.57): tile-major blocks,
+// whole K per tile 1.98-2.06; two to four tiles per table load 1.36-1.8;
+// tile-major blocks walked in chunks of 32-256 blocks (the weights then come
+// in 10-80 KiB runs) 1.47-3.2; a wrong-answer probe with every group reading
+// one L1-resident table 1.07. The int32 sums of a row vector are kept in
+// `dots` between chunks (in the a32_0..3 order, reordered at the end).
+inline HWY_NOINLINE void Tl2Tiles(const LutTileJob& job) {
+  const uint8_t* HWY_RESTRICT packed = job.packed;
+  const uint8_t* HWY_RESTRICT tables = job.tables;
+  int32_t* HWY_RESTRICT dots = job.dots;
+  const size_t bpt = job.blocks_per_tile, tokens = job.tokens;
+  const size_t tiles = job.tiles, dot_stride = job.dot_stride;
+  constexpr size_t block_bytes = 5 * kRows;
+  constexpr size_t table_bytes = 2 * kTable;
+  using D8 = hn::CappedTag<uint8_t, kRows>;
+  const D8 du8;
+  const hn::RebindToSigned<D8> di8;
+  const hn::RepartitionToWide<D8> du16;
+  const hn::RebindToSigned<decltype(du16)> di16;
+  const hn::Half<decltype(di16)> dh16;
+  const hn::Rebind<int32_t, decltype(dh16)> di32;
+  using V8 = hn::Vec<D8>;
+  const size_t N = hn::Lanes(du8);
+  const size_t N32 = hn::Lanes(di32);
+  HWY_DASSERT(kRows % N == 0 && N32 * 4 == N);
+  (void)di8;
+
+  HWY_ALIGN int32_t sums[kRows];
+  const auto k0F = hn::Set(du8, 0x0F);
+  const auto k3F = hn::Set(du8, 0x3F);
+  const auto kFF = hn::Set(du8, 0xFF);
+  (void)k0F;
+  (void)k3F;
+  (void)kFF;
+  // Targets without vpermb add the count of negative triples per row.
+  const int32_t* HWY_RESTRICT bias =
+      HWY_TARGET == HWY_AVX3_DL ? nullptr : job.row_bias;
+  (void)bias;
+#if RSR_LUT_AVX3 && HWY_TARGET != HWY_AVX3_DL
+  const auto k10 = hn::Set(du8, 0x10);
+#endif
+  const size_t groups = bpt * kGroupsPerBlock;
+  // Weights prefetched 16 KiB ahead into L2 as in LutTiles (TL1): the block
+  // order is the order of the reads.
+  constexpr size_t kAhead = 16384;
+  const uint8_t* const w_end = packed + tiles * bpt * block_bytes;
+  for (size_t c0 = 0; c0 < bpt; c0 += kTl2ChunkBlocks) {
+    const size_t c1 = HWY_MIN(bpt, c0 + kTl2ChunkBlocks);
+    const bool first = c0 == 0, last = c1 == bpt;
+    for (size_t tile = job.tile_begin; tile < job.tile_end; ++tile) {
+      const uint8_t* w_run =
+          packed + Tl2BlockIndex(tiles, bpt, tile, c0) * block_bytes;
+      for (size_t t = 0; t < tokens; ++t) {
+        const uint8_t* tab_token = tables + t * groups * table_bytes;
+        int32_t* dot_row = dots + t * dot_stride + tile * kRows;
+        for (size_t s = 0; s < kRows; s += N) {
+          auto a32_0 = hn::Zero(di32), a32_1 = hn::Zero(di32);
+          auto a32_2 = hn::Zero(di32), a32_3 = hn::Zero(di32);
+          if (!first) {
+            a32_0 = hn::LoadU(di32, dot_row + s);
+            a32_1 = hn::LoadU(di32, dot_row + s + N32);
+            a32_2 = hn::LoadU(di32, dot_row + s + 2 * N32);
+            a32_3 = hn::LoadU(di32, dot_row + s + 3 * N32);
+          }
+          for (size_t b0 = c0; b0 < c1; b0 += kWidenBlocks) {
+            const size_t b1 = HWY_MIN(c1, b0 + kWidenBlocks);
+            // int16 sums of even rows (2i) and odd rows (2i+1).
+            auto acc_even = hn::Zero(du16), acc_odd = hn::Zero(du16);
+            auto hi_acc = hn::Zero(du8);  // int8 sum of high parts
+            for (size_t b = b0; b < b1; ++b) {
+              const uint8_t* blk = w_run + (b - c0) * block_bytes;
+              if (t == 0 && s == 0 && blk + kAhead + block_bytes <= w_end) {
+                for (size_t l = 0; l < block_bytes; l += 64)
+                  PrefetchL2(blk + kAhead + l);
+              }
+              const uint8_t* tab =
+                  tab_token + b * kGroupsPerBlock * table_bytes;
+              auto lo_acc = hn::Zero(du8);  // u8 sum of <= 4 low parts
+#pragma GCC unroll 8
+              for (size_t g = 0; g < kGroupsPerBlock; ++g) {
+                const uint8_t* tg = tab + g * table_bytes;
+                V8 lo, hi;
+#if HWY_TARGET == HWY_AVX3_DL
+                // 64 entries = [T | -T] twice: code bits 7:5 do not matter.
+                const V8 code = Tl2Code(du8, blk + s, g);
+                const __m512i tlo = _mm512_broadcast_i64x4(
+                    _mm256_loadu_si256(reinterpret_cast<const __m256i*>(tg)));
+                const __m512i thi = _mm512_broadcast_i64x4(_mm256_loadu_si256(
+                    reinterpret_cast<const __m256i*>(tg + kTable)));
+                lo.raw = _mm512_permutexvar_epi8(code.raw, tlo);
+                hi.raw = _mm512_permutexvar_epi8(code.raw, thi);
+#elif RSR_LUT_AVX3
+                // pshufb of |v| in the +T half, then lo = 63 - lo, hi = 255 -
+                // hi (~v = -v - 1) under the code's bit 4; row_bias adds the
+                // 1s back. (Looking up -T too and merging, masked pshufb:
+                // 2560^2 0.043 vs 0.033 ms for layout 1 on AVX3.)
+                const V8 code = Tl2Code(du8, blk + s, g);
+                const V8 m = hn::And(code, k0F);
+                const __mmask64 neg = _mm512_test_epi8_mask(code.raw, k10.raw);
+                lo = hn::TableLookupBytes(hn::LoadDup128(du8, tg), m);
+                hi = hn::TableLookupBytes(hn::LoadDup128(du8, tg + kTable), m);
+                lo.raw = _mm512_mask_sub_epi8(lo.raw, neg, k3F.raw, lo.raw);
+                hi.raw = _mm512_mask_sub_epi8(hi.raw, neg, kFF.raw, hi.raw);
+#else
+                // |v| looked up in the +T half, then ~v = -v - 1 where the
+                // sign (bit 7 of sgn) is set: lo ^ 63, hi ^ 0xFF; row_bias
+                // adds the 1s back. (Looking up -T too and blending: 4
+                // shuffles per group instead of 2, AVX2 2560^2 0.074 vs 0.066
+                // ms for layout 1.)
+                V8 mag, sgn;
+                Tl2MagSign(du8, blk + s, g, mag, sgn);
+                const V8 neg = hn::BitCast(
+                    du8, hn::BroadcastSignBit(hn::BitCast(di8, sgn)));
+                lo = hn::Xor(hn::TableLookupBytes(hn::LoadDup128(du8, tg), mag),
+                             hn::And(neg, k3F));
+                hi = hn::Xor(
+                    hn::TableLookupBytes(hn::LoadDup128(du8, tg + kTable), mag),
+                    neg);
+#endif
+                lo_acc = hn::Add(lo_acc, lo);
+                hi_acc = hn::Add(hi_acc, hi);
+                if (g % 4 == 3) {  // 4 low parts (<= 4 * 63) -> int16
+                  AddLowParts(du16, lo_acc, acc_even, acc_odd);
+                  lo_acc = hn::Zero(du8);
+                }
+              }
+              if (b % 2 == 1 || b + 1 == b1) {  // <= 16 high parts -> int16
+                AddHighParts(du16, hi_acc, acc_even, acc_odd);
+                hi_acc = hn::Zero(du8);
+              }
+            }
+            WidenSums(du16, di32, acc_even, acc_odd, a32_0, a32_1, a32_2, a32_3);
+          }
+          if (!last) {  // the a32 order, read back by the next chunk
+            hn::StoreU(a32_0, di32, dot_row + s);
+            hn::StoreU(a32_1, di32, dot_row + s + N32);
+            hn::StoreU(a32_2, di32, dot_row + s + 2 * N32);
+            hn::StoreU(a32_3, di32, dot_row + s + 3 * N32);
+            continue;
+          }
+          StoreRowSums(di32, a32_0, a32_1, a32_2, a32_3, sums, dot_row + s);
+          if (bias) {
+            for (size_t i = 0; i < N; ++i)
+              dot_row[s + i] += bias[tile * kRows + s + i];
+          }
         }
       }
     }
@@ -261,10 +522,13 @@ struct BroadcastIndices {
 // per vector, AVX-512 two (then a 64-bit lane shuffle puts lo, hi per group
 // together), 128-bit targets one group in two vectors. Scalable and scalar
 // targets fall back to plain code.
-template <size_t kCols, int kBias, int kSlots>
+template <size_t kCols, int kBias, int kSlots, bool kWithNegation = false>
 HWY_NOINLINE void BuildTables(const int8_t* HWY_RESTRICT q, size_t K,
                               uint8_t* HWY_RESTRICT tables) {
   static constexpr SlotCoefficients<kCols, kBias, kSlots> kCoef;
+  // Bytes per group, and where the high plane starts.
+  constexpr size_t kOut = kWithNegation ? 2 * kTable : kTable;
+  constexpr size_t kHiAt = kOut / 2;
   constexpr size_t kGroupCols = kCols * kGroupsPerBlock;
   const size_t groups = (K + kGroupCols - 1) / kGroupCols * kGroupsPerBlock;
 #if HWY_HAVE_SCALABLE || HWY_TARGET == HWY_SCALAR || HWY_TARGET == HWY_EMU128
@@ -272,11 +536,12 @@ HWY_NOINLINE void BuildTables(const int8_t* HWY_RESTRICT q, size_t K,
     int a[kCols];
     for (size_t i = 0; i < kCols; ++i)
       a[i] = kCols * g + i < K ? q[kCols * g + i] : 0;
-    for (size_t e = 0; e < 16; ++e) {
+    for (size_t e = 0; e < kHiAt; ++e) {
       int v = 0;
-      for (size_t i = 0; i < kCols; ++i) v += kCoef.c[i][e] * a[i];
-      tables[kTable * g + e] = static_cast<uint8_t>(v & 63);
-      tables[kTable * g + 16 + e] =
+      for (size_t i = 0; i < kCols; ++i) v += kCoef.c[i][e % 16] * a[i];
+      if (e >= 16) v = -v;
+      tables[kOut * g + e] = static_cast<uint8_t>(v & 63);
+      tables[kOut * g + kHiAt + e] =
           static_cast<uint8_t>(static_cast<int8_t>(v >> 6));
     }
   }
@@ -323,8 +588,33 @@ HWY_NOINLINE void BuildTables(const int8_t* HWY_RESTRICT q, size_t K,
     V16 a[kCols];
     for (size_t i = 0; i < kCols; ++i)
       a[i] = hn::TableLookupBytes(words, idx[i]);
-    uint8_t* out = tables + kTable * g;
-    if constexpr (kLanes >= 16) {
+    uint8_t* out = tables + kOut * g;
+    if constexpr (kWithNegation && kLanes >= 16) {
+      // lo = [lo(v) | lo(-v)], hi likewise, per group; on 512 bits the two
+      // groups' 128-bit blocks are l0 l1 n0 n1 (lo) and h0 h1 m0 m1 (hi),
+      // reordered to l0 n0 l1 n1 and h0 m0 h1 m1, then halves combined.
+      const V16 v = values(a, coef);
+      const V16 nv = hn::Neg(v);
+      auto lo = hn::ConcatEven(du8, hn::BitCast(du8, hn::And(nv, k63)),
+                               hn::BitCast(du8, hn::And(v, k63)));
+      auto hi = hn::ConcatEven(du8, hn::BitCast(du8, hn::ShiftRight<6>(nv)),
+                               hn::BitCast(du8, hn::ShiftRight<6>(v)));
+      if constexpr (kGroupsPerVec == 2) {
+        const hn::Repartition<uint64_t, decltype(d16)> du64;
+        alignas(64) static constexpr uint64_t kOrder[8] = {0, 1, 4, 5,
+                                                           2, 3, 6, 7};
+        const auto order = hn::SetTableIndices(du64, kOrder);
+        lo = hn::BitCast(
+            du8, hn::TableLookupLanes(hn::BitCast(du64, lo), order));
+        hi = hn::BitCast(
+            du8, hn::TableLookupLanes(hn::BitCast(du64, hi), order));
+        hn::StoreU(hn::ConcatLowerLower(du8, hi, lo), du8, out);
+        hn::StoreU(hn::ConcatUpperUpper(du8, hi, lo), du8, out + kOut);
+      } else {
+        hn::StoreU(lo, du8, out);
+        hn::StoreU(hi, du8, out + kHiAt);
+      }
+    } else if constexpr (kLanes >= 16) {
       const V16 v = values(a, coef);
       auto lo_hi = hn::ConcatEven(du8, hn::BitCast(du8, hn::ShiftRight<6>(v)),
                                   hn::BitCast(du8, hn::And(v, k63)));
@@ -339,12 +629,17 @@ HWY_NOINLINE void BuildTables(const int8_t* HWY_RESTRICT q, size_t K,
       hn::StoreU(lo_hi, du8, out);
     } else {
       const V16 v0 = values(a, coef), v1 = values(a, coef_hi);
-      hn::StoreU(hn::ConcatEven(du8, hn::BitCast(du8, hn::And(v1, k63)),
-                                hn::BitCast(du8, hn::And(v0, k63))),
-                 du8, out);
-      hn::StoreU(hn::ConcatEven(du8, hn::BitCast(du8, hn::ShiftRight<6>(v1)),
-                                hn::BitCast(du8, hn::ShiftRight<6>(v0))),
-                 du8, out + 16);
+      const auto store = [&](V16 w0, V16 w1, uint8_t* to) {
+        hn::StoreU(hn::ConcatEven(du8, hn::BitCast(du8, hn::And(w1, k63)),
+                                  hn::BitCast(du8, hn::And(w0, k63))),
+                   du8, to);
+        hn::StoreU(
+            hn::ConcatEven(du8, hn::BitCast(du8, hn::ShiftRight<6>(w1)),
+                           hn::BitCast(du8, hn::ShiftRight<6>(w0))),
+            du8, to + kHiAt);
+      };
+      store(v0, v1, out);
+      if constexpr (kWithNegation) store(hn::Neg(v0), hn::Neg(v1), out + 16);
     }
   }
 #endif
@@ -427,8 +722,8 @@ HWY_INLINE void VecTables(const int16_t* HWY_RESTRICT xt, size_t groups,
 // Element offsets (g * kSlots + slot) * 32 into the tables for the 64 rows of
 // one tile and `nblocks` consecutive packed blocks: offsets[g * 64 + r]. TL1
 // (groups of 4 columns): the index byte of pairs 2p, 2p+1 (nibbles i0, i1) is
-// group p, slot 9 * i0 + i1. TL2 (triples): slot 13 + v, v = -|v| when the
-// sign bit is set.
+// group p, slot 9 * i0 + i1. TL2 (triples): slot 13 + v, from the 5-bit code
+// (v = -|v| when bit 4 is set).
 template <bool kSigned>
 HWY_INLINE void VecOffsets(const uint8_t* HWY_RESTRICT blocks, size_t nblocks,
                            uint16_t* HWY_RESTRICT offsets) {
@@ -439,7 +734,6 @@ HWY_INLINE void VecOffsets(const uint8_t* HWY_RESTRICT blocks, size_t nblocks,
   const hn::Rebind<uint8_t, decltype(d)> d8;
   const size_t L = hn::Lanes(d);
   const auto k0F = hn::Set(d, 0x0F);
-  const auto kF0 = hn::Set(d, 0xF0);
   for (size_t b = 0; b < nblocks; ++b) {
     const uint8_t* blk = blocks + b * block_bytes;
     for (size_t s = 0; s < kRows; s += L) {
@@ -450,16 +744,43 @@ HWY_INLINE void VecOffsets(const uint8_t* HWY_RESTRICT blocks, size_t nblocks,
       };
       uint16_t* out = offsets + b * kPerBlock * kRows + s;
       if constexpr (kSigned) {
-        const auto sign = hn::PromoteTo(d, hn::LoadU(d8, blk + 4 * kRows + s));
+        // The 5-bit code (tl2.h) of triple j in uint16 lanes: bits above
+        // bit 4 are plane bits of other triples for j < 5, masked off below.
+        // (No arrays of vectors: SVE vectors cannot be array elements.) The
+        // planes are loaded once up front: the stores to `out` may alias
+        // them (uint8_t), so loads inside the loop were repeated per triple.
+        const auto plane = [&](size_t k) {
+          return hn::PromoteTo(d, hn::LoadU(d8, blk + k * kRows + s));
+        };
+        const auto k08 = hn::Set(d, 0x08), k10 = hn::Set(d, 0x10);
+        const auto k18 = hn::Set(d, 0x18);
+        const auto p0 = plane(0), p1 = plane(1), p2 = plane(2);
+        const auto p3 = plane(3), p4 = plane(4);
+        const auto c5 = hn::Or(hn::ShiftRight<5>(p0),
+                               hn::And(hn::ShiftRight<2>(p1), k18));
+        const auto c6 = hn::Or(hn::ShiftRight<5>(p2),
+                               hn::And(hn::ShiftRight<2>(p3), k18));
+        const auto c7 = hn::Or(hn::Or(hn::ShiftRight<5>(p4),
+                                      hn::And(hn::ShiftRight<4>(p1), k08)),
+                               hn::And(hn::ShiftRight<3>(p3), k10));
+        const auto code = [&](size_t j) {
+          switch (j) {
+            case 0: return p0;
+            case 1: return p1;
+            case 2: return p2;
+            case 3: return p3;
+            case 4: return p4;
+            case 5: return c5;
+            case 6: return c6;
+            default: return c7;
+          }
+        };
         for (size_t j = 0; j < kTlGroupsPerBlock; ++j) {
-          const auto nib =
-              hn::PromoteTo(d, hn::LoadU(d8, blk + j / 2 * kRows + s));
-          // 32 * |v| (the nibble of triple j), then 32 * (13 +- |v|).
-          const auto mag32 = j % 2 == 0 ? hn::ShiftLeft<5>(hn::And(nib, k0F))
-                                        : hn::ShiftLeft<1>(hn::And(nib, kF0));
+          // 32 * |v| (code bits 3:0), then 32 * (13 +- |v|) by bit 4.
+          const auto c = code(j);
+          const auto mag32 = hn::ShiftLeft<5>(hn::And(c, k0F));
           const auto mid = hn::Add(base(j), hn::Set(d, 13 * kVecTokens));
-          const auto neg =
-              hn::TestBit(sign, hn::Set(d, static_cast<uint16_t>(0x80 >> j)));
+          const auto neg = hn::TestBit(c, k10);
           hn::Store(
               hn::IfThenElse(neg, hn::Sub(mid, mag32), hn::Add(mid, mag32)), d,
               out + j * kRows);
@@ -548,6 +869,7 @@ HWY_NOINLINE void LutVecRows(const LutVecJob& job) {
   constexpr size_t kGroups = kVecGroups(kCols);
   constexpr size_t kPerBlock = kVecGroupsPerBlock(kCols);
   constexpr size_t kBlocks = kGroups / kPerBlock;  // packed blocks
+  static_assert(kTl2ChunkBlocks % kBlocks == 0);
   constexpr size_t block_bytes = (kSigned ? 5 : 4) * kRows;
   const size_t bpt = job.blocks_per_tile;
   const size_t tiles = job.tile_end - job.tile_begin;
@@ -568,8 +890,11 @@ HWY_NOINLINE void LutVecRows(const LutVecJob& job) {
         job.tables);
     for (size_t i = 0; i < tiles; ++i) {
       const size_t tile = job.tile_begin + i;
-      VecOffsets<kSigned>(job.packed + (tile * bpt + b0) * block_bytes, nb,
-                          job.offsets);
+      // nb <= kBlocks consecutive blocks: TL2's chunks (kTl2ChunkBlocks, a
+      // multiple of kBlocks) keep them consecutive in memory too.
+      const size_t index = kSigned ? Tl2BlockIndex(job.tiles, bpt, tile, b0)
+                                   : tile * bpt + b0;
+      VecOffsets<kSigned>(job.packed + index * block_bytes, nb, job.offsets);
       const size_t at = i * kRows * kVecTokens;
       VecAccumulate(job.tables, job.offsets, groups, job.acc16 + at,
                     widen ? job.acc32 + at : nullptr);

@@ -13,15 +13,37 @@ inline constexpr size_t kTlRows = 64;           // rows per tile (one zmm)
 inline constexpr size_t kTlGroupsPerBlock = 8;  // column groups per block
 inline constexpr size_t kTlTableBytes = 32;     // 16 low + 16 high bytes
 
+// TL2's blocks are stored chunk-major (tl2.h): K chunks of kTl2ChunkBlocks
+// blocks, each chunk holding every tile's blocks of that chunk in turn. The
+// index of block b of `tile` in a matrix of `tiles` x `blocks_per_tile`.
+inline constexpr size_t kTl2ChunkBlocks = 32;
+constexpr size_t Tl2BlockIndex(size_t tiles, size_t blocks_per_tile,
+                               size_t tile, size_t b) {
+  const size_t c0 = b / kTl2ChunkBlocks * kTl2ChunkBlocks;
+  const size_t len = blocks_per_tile - c0 < kTl2ChunkBlocks
+                         ? blocks_per_tile - c0
+                         : kTl2ChunkBlocks;
+  return c0 * tiles + tile * len + (b - c0);
+}
+static_assert(Tl2BlockIndex(3, 70, 0, 0) == 0 &&
+              Tl2BlockIndex(3, 70, 1, 0) == 32 &&
+              Tl2BlockIndex(3, 70, 2, 33) == 96 + 2 * 32 + 1 &&
+              Tl2BlockIndex(3, 70, 1, 65) == 192 + 6 + 1 &&
+              Tl2BlockIndex(3, 70, 2, 69) == 209);
+
 // One call of the dispatched tile loop (lut-inl.h LutTiles).
 struct LutTileJob {
   const uint8_t* packed;
+  size_t tiles;  // of the whole matrix (TL2's block order needs it)
   size_t blocks_per_tile;
   const uint8_t* tables;
   size_t tokens;
   size_t tile_begin, tile_end;
   int32_t* dots;
   size_t dot_stride;
+  // Added to each row's sum by the loops that need it (TL2 without vpermb:
+  // the count of negative triples); nullptr otherwise.
+  const int32_t* row_bias;
 };
 
 // The token-table GEMM (lut-inl.h LutVecRows): one table per group of
@@ -63,6 +85,7 @@ static_assert(kVecGroups(2) * kVecSlots(2) * kVecTokens <= 65536 &&
 // [tile_begin, tile_end) and one tile of kVecTokens tokens.
 struct LutVecJob {
   const uint8_t* packed;
+  size_t tiles;  // of the whole matrix (TL2's block order needs it)
   size_t blocks_per_tile;
   // kVecTokens int16 activations per column (token-minor), blocks_per_tile *
   // 8 * kCols columns, zero past K and past the last token.

@@ -9,13 +9,16 @@
 //   Packed, Block        Tl1Packed / Tl1Block or Tl2Packed / Tl2Block
 //   kName, kGroup        "tl1", "pair": for error messages
 //   kCols                columns per group (2 or 3)
+//   kTableBytes          bytes per activation group's table (32 or 64)
+//   BlockIndex(tiles, bpt, tile, b)  where block b of a tile is stored
+//   Finish(p)            derived fields, after packing and after loading
+//   RowBias(p)           LutTileJob::row_bias (TL2: neg_count) or nullptr
+//   ExtraBytes(p)        prepared bytes besides the blocks
+//   kPayloadLayout       Kernel::PayloadLayout of saved files (1 or 2)
 //   Encode(blk, r, g, w) ors the kCols weights w of group g, tile row r, into
 //                        the zeroed block (zero weights for padding)
 //   Decode(blk, r, g, i) weight i of that group
 //   Invalid(blk, r, g)   nullptr, or why the code is not one Encode writes
-//   Finish(p)            derived fields, after packing and after loading
-//   RowBias(p, row)      added to the row's raw int32 sum (TL2: neg_count)
-//   ExtraBytes(p)        prepared bytes besides the blocks
 //   BuildTables(q, K, t) all group tables of one token (SIMD, dispatched)
 //   Tiles(job)           the dispatched tile loop (lut-inl.h LutTiles)
 //   VecRows(job)         the dispatched token-table loop (LutVecRows)
@@ -77,7 +80,8 @@ template <class Format, class Packed, class F>
 void ForEachGroup(Packed& p, const F& f) {
   for (size_t tile = 0; tile < p.tiles; ++tile) {
     for (size_t b = 0; b < p.blocks_per_tile; ++b) {
-      auto& blk = p.blocks[tile * p.blocks_per_tile + b];
+      auto& blk =
+          p.blocks[Format::BlockIndex(p.tiles, p.blocks_per_tile, tile, b)];
       for (size_t r = 0; r < kTlRows; ++r) {
         for (size_t g = 0; g < kTlGroupsPerBlock; ++g)
           f(blk, tile * kTlRows + r, r, g,
@@ -135,6 +139,7 @@ class LutKernel final : public Kernel {
     return p.tiles * p.blocks_per_tile * sizeof(typename Format::Block) +
            rows * sizeof(int32_t) + (64u << 10);
   }
+  uint32_t PayloadLayout() const override { return Format::kPayloadLayout; }
 
  protected:
   void PrepareImpl(const TernaryMatrix& w) override { p_ = Pack<Format>(w); }
@@ -168,7 +173,7 @@ class LutKernel final : public Kernel {
     // Per part: the token-table scratch, then the per-token tables.
     const size_t vec_bytes = n_vec == 0 ? 0 : VecScratchBytes();
     const size_t token_bytes =
-        p_.blocks_per_tile * kTlGroupsPerBlock * kTlTableBytes;
+        p_.blocks_per_tile * kTlGroupsPerBlock * Format::kTableBytes;
     const size_t tb = std::min(kTokenBlock, xq.tokens - n_vec);
     const size_t part_bytes = vec_bytes + tb * token_bytes;
     auto scratch = hwy::AllocateAligned<uint8_t>(parts * part_bytes);
@@ -185,9 +190,9 @@ class LutKernel final : public Kernel {
         });
   }
 
-  // Payload: the blocks (tiles * blocks_per_tile, tile-major). The shape
-  // fields are recomputed from the shape and the derived ones by Finish (so
-  // they cannot disagree with the packed data).
+  // Payload: the blocks (tiles * blocks_per_tile, in BlockIndex order). The shape
+  // fields are recomputed from the shape (so they cannot disagree with the
+  // packed data).
   bool Serializable() const override { return true; }
   void SaveImpl(ByteWriter& out) const override { out.PutArray(p_.blocks); }
   void LoadImpl(ByteReader& in, size_t rows, size_t cols) override {
@@ -275,7 +280,7 @@ class LutKernel final : public Kernel {
         for (size_t t = 0; t < kVecTokens; ++t)
           scale[t] = t < nt ? xq.scale[t0 + t] : 1.0f;
         Format::VecRows({reinterpret_cast<const uint8_t*>(p_.blocks.data()),
-                         p_.blocks_per_tile, xt + t0 * cols_pad, c0, c1, tables,
+                         p_.tiles, p_.blocks_per_tile, xt + t0 * cols_pad, c0, c1, tables,
                          offsets, acc16, acc32, scale, ws});
         // Row-major, token-minor results to the token-major y, a tile of
         // rows at a time.
@@ -306,7 +311,7 @@ class LutKernel final : public Kernel {
                  size_t e, uint8_t* tab, int32_t* dots, float* y) const {
     const size_t M = p_.rows, K = p_.cols;
     const size_t token_bytes =
-        p_.blocks_per_tile * kTlGroupsPerBlock * kTlTableBytes;
+        p_.blocks_per_tile * kTlGroupsPerBlock * Format::kTableBytes;
     const size_t m_pad = p_.tiles * kTlRows;
     const size_t tb = std::min(kTokenBlock, xq.tokens - t_begin);
     const float ws = weight_scale();
@@ -316,12 +321,12 @@ class LutKernel final : public Kernel {
       for (size_t t = 0; t < nt; ++t)
         Format::BuildTables(xq.token(t0 + t), K, tab + t * token_bytes);
       Format::Tiles({reinterpret_cast<const uint8_t*>(p_.blocks.data()),
-                     p_.blocks_per_tile, tab, nt, b, e, dots, m_pad});
+                     p_.tiles, p_.blocks_per_tile, tab, nt, b, e, dots, m_pad,
+                     Format::RowBias(p_)});
       for (size_t t = 0; t < nt; ++t) {
         const float as = xq.scale[t0 + t];
         for (size_t r = b * kTlRows; r < r1; ++r) {
-          const int32_t dot = dots[t * m_pad + r] + Format::RowBias(p_, r);
-          y[(t0 + t) * M + r] = DequantizeDot(dot, as, ws);
+          y[(t0 + t) * M + r] = DequantizeDot(dots[t * m_pad + r], as, ws);
         }
       }
     }

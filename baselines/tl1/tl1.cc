@@ -13,7 +13,7 @@ HWY_BEFORE_NAMESPACE();
 namespace rsr {
 namespace HWY_NAMESPACE {
 
-void Tl1Tiles(const LutTileJob& job) { lut::LutTiles</*kSigned=*/false>(job); }
+void Tl1Tiles(const LutTileJob& job) { lut::LutTiles(job); }
 void Tl1VecRows(const LutVecJob& job) {
   lut::LutVecRows</*kCols=*/2, /*kSigned=*/false>(job);
 }
@@ -46,6 +46,12 @@ struct Tl1Format {
   static constexpr const char* kName = "tl1";
   static constexpr const char* kGroup = "pair";
   static constexpr size_t kCols = 2;
+  static constexpr size_t kTableBytes = kTlTableBytes;
+  static constexpr uint32_t kPayloadLayout = 1;
+  static constexpr size_t BlockIndex(size_t /*tiles*/, size_t bpt,
+                                     size_t tile, size_t b) {
+    return tile * bpt + b;  // tile-major
+  }
 
   static unsigned Index(const Block& blk, size_t r, size_t g) {
     return (blk.idx[g / 2][r] >> (4 * (g % 2))) & 0x0F;
@@ -62,7 +68,7 @@ struct Tl1Format {
     return Index(blk, r, g) > 8 ? "index above 8" : nullptr;
   }
   static void Finish(Packed& /*p*/) {}
-  static int32_t RowBias(const Packed& /*p*/, size_t /*row*/) { return 0; }
+  static const int32_t* RowBias(const Packed& /*p*/) { return nullptr; }
   static size_t ExtraBytes(const Packed& /*p*/) { return 0; }
   static constexpr auto* BuildTables = &BuildTl1Tables;
   static void Tiles(const LutTileJob& job) {

@@ -72,7 +72,7 @@ TEST(Tl1Format, Table) {
 class Tl1Kernel : public lut_test::TargetTest {};
 
 TEST_F(Tl1Kernel, SimdTablesMatchScalar) {
-  lut_test::ExpectSimdTablesMatchScalar<2>(
+  lut_test::ExpectSimdTablesMatchScalar<2, kTlTableBytes>(
       [](const int8_t* a, uint8_t* t) { BuildTl1Table(a[0], a[1], t); },
       BuildTl1Tables);
 }

@@ -124,6 +124,11 @@ class Kernel {
   // payload for an M x K matrix with tensor scale s_w; on success the kernel
   // is prepared, on rsr::Error("file") it is left unprepared.
   virtual bool Serializable() const { return false; }
+  // The version of this kernel's payload layout, stored in the file header
+  // (rsr/serialize.h): raised when a kernel's packed format changes, so that
+  // older files are refused with a clear message instead of being misread.
+  // Kernels start at 1; tl2 is at 2 (5-bit codes, baselines/tl2/tl2.h).
+  virtual uint32_t PayloadLayout() const { return 1; }
   void SavePayload(ByteWriter& out) const;
   void LoadPayload(ByteReader& in, size_t rows, size_t cols,
                    float weight_scale);

@@ -5,7 +5,12 @@
 //
 // File layout (little-endian; version 1):
 //   FileHeader (104 bytes, library/serialize.cc) | payload (kernel-specific, length-prefixed
-//   arrays) . The header carries FNV-1a-64 checksums of itself and of the
+//   arrays) . The header's payload_layout field (offset 76, formerly
+//   reserved and zero) holds Kernel::PayloadLayout() when it is above 1 and
+//   0 for layout 1, so files saved before the field existed (all layout 1)
+//   still load; a file whose layout differs from the kernel's (e.g. a tl2
+//   file of layout 1, from before tl2's 5-bit codes) is refused with
+//   rsr::Error("file") asking to prepare the weights again. The header carries FNV-1a-64 checksums of itself and of the
 //   payload; beyond the checksums, every kernel re-validates its structure
 //   (value ranges, permutation bijection, segment bounds, sizes vs shape), so
 //   a hostile file with correct checksums is also rejected.
