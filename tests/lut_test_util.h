@@ -8,6 +8,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <cstdlib>
+#include <initializer_list>
 #include <random>
 #include <string>
 #include <vector>
@@ -69,35 +70,49 @@ void ExpectRoundTrip(const Pack& pack, const Unpack& unpack,
   }
 }
 
-// Tiny and tail shapes (M around the 64-row tile, K around the 16/24-column
-// block), ternary and binary, 1, 3 and 9 tokens (9 > the 8-token block).
-inline void ExpectMatchesReferenceOnTinyShapes(const std::string& kernel) {
+// Every target x `threads` x M in `ms` x K in `ks` x weights (ternary, and
+// binary when `binary`) x token counts in `tokens`, against the reference.
+inline void ExpectMatchesReferenceOnShapes(const std::string& kernel,
+                                           std::initializer_list<size_t> ms,
+                                           std::initializer_list<size_t> ks,
+                                           std::initializer_list<size_t> tokens,
+                                           std::initializer_list<int> threads,
+                                           bool binary) {
   for (const TargetInfo& target : SupportedTargets()) {
     SetTargetBits(target.bits);
-    for (int threads : {1, 3}) {
-      auto k = CreateKernel(kernel, {.threads = threads});
-      for (size_t m : {1, 2, 63, 64, 65, 130}) {
-        for (size_t kk : {1, 2, 3, 15, 16, 17, 33, 100}) {
-          for (int binary = 0; binary < 2; ++binary) {
-            const uint64_t seed = m * 1000 + kk * 10 + binary;
+    for (int th : threads) {
+      auto k = CreateKernel(kernel, {.threads = th});
+      for (size_t m : ms) {
+        for (size_t kk : ks) {
+          for (int bin = 0; bin < (binary ? 2 : 1); ++bin) {
+            const uint64_t seed = m * 1000 + kk * 10 + bin;
             const TernaryMatrix w =
-                binary ? RandomBinary(m, kk, seed, 0.5, 0.5f)
-                       : RandomTernary(m, kk, seed, 1.0 / 3, 0.5f);
+                bin ? RandomBinary(m, kk, seed, 0.5, 0.5f)
+                    : RandomTernary(m, kk, seed, 1.0 / 3, 0.5f);
             k->Prepare(w);
-            for (size_t tokens : {1, 3, 9}) {
-              const auto x = RandomActivations(tokens * kk, seed + tokens);
-              std::vector<float> y(tokens * m), ref(tokens * m);
-              k->Gemm(x, tokens, y);
-              ReferenceGemmI8(w, QuantizeActivations(x, kk, tokens), ref);
+            for (size_t n : tokens) {
+              const auto x = RandomActivations(n * kk, seed + n);
+              std::vector<float> y(n * m), ref(n * m);
+              k->Gemm(x, n, y);
+              ReferenceGemmI8(w, QuantizeActivations(x, kk, n), ref);
               ASSERT_EQ(y, ref)
-                  << target.name << " threads=" << threads << " " << m << "x"
-                  << kk << " tokens=" << tokens << " binary=" << binary;
+                  << target.name << " threads=" << th << " " << m << "x" << kk
+                  << " tokens=" << n << " binary=" << bin;
             }
           }
         }
       }
     }
   }
+  SetTargetBits(0);
+}
+
+// Tiny and tail shapes (M around the 64-row tile, K around the 16/24-column
+// block), ternary and binary, 1, 3 and 9 tokens (9 > the 8-token block).
+inline void ExpectMatchesReferenceOnTinyShapes(const std::string& kernel) {
+  ExpectMatchesReferenceOnShapes(kernel, {1, 2, 63, 64, 65, 130},
+                                 {1, 2, 3, 15, 16, 17, 33, 100}, {1, 3, 9},
+                                 {1, 3}, /*binary=*/true);
 }
 
 // The token-table path (forced) at every tail it has: M around the 64-row
@@ -239,6 +254,18 @@ void ExpectSimdTablesMatchScalar(const Scalar& scalar, const Simd& simd) {
             << target.name << " K=" << K << " pattern=" << pattern;
       }
     }
+  }
+}
+
+// Just past the token tables' int16 widening interval (and one K block
+// further): sums that one more group would overflow, for a format of `cols`
+// columns per group.
+inline void ExpectTokenTablesExactAtWideningInterval(const std::string& kernel,
+                                                     size_t cols) {
+  for (size_t groups : {kVecWidenGroups(cols), kVecWidenGroups(cols) + 1,
+                        kVecWidenGroups(cols) + kVecGroups(cols)}) {
+    ExpectExactAtAccumulatorWorstCase(kernel, kVecDigits(cols) * groups, cols,
+                                      LutPath::kTokenTable);
   }
 }
 

@@ -237,8 +237,9 @@ struct Engine {
 // The hardware prefetchers stop at 4 KiB pages and fetch too little here on
 // their own (every other line only: 16384^2 1.8x slower). The T1 hint (into
 // L2) per row stream, kept before, cost 3-4 cycles per 1000 weights from
-// cache; this costs none there and decodes a model's projections 10% faster,
-// but is ~15% slower on a single matrix far larger than the L3 (32768^2).
+// cache; this is faster from cache than no prefetch at all (it fills L1),
+// decodes a model's projections 10% faster, but is ~15% slower on a single
+// matrix far larger than the L3 (32768^2).
 // AMD EPYC family 26 model 2, measurements: docs/design-notes.md (i2s).
 // Requests past the matrix end (the last tile) are harmless: a prefetch
 // never faults.

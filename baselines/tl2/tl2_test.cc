@@ -86,8 +86,8 @@ TEST(Tl2Format, RoundTripAndPadding) {
           for (size_t r = 0; r < kTlRows; ++r) {
             const size_t row = tile * kTlRows + r;
             for (size_t b = 0; b < p.blocks_per_tile; ++b) {
-              const Tl2Block& blk = p.blocks[Tl2BlockIndex(
-                  p.tiles, p.blocks_per_tile, tile, b)];
+              const Tl2Block& blk =
+                  p.blocks[Tl2BlockIndex(p.tiles, p.blocks_per_tile, tile, b)];
               for (size_t g = 0; g < 8; ++g) {
                 const unsigned c = Tl2Code(blk, r, g);
                 ASSERT_LE(c & 15, 13u);
@@ -142,27 +142,9 @@ TEST_F(Tl2Kernel, MatchesReferenceOnTinyShapes) {
 // K around one, two and three chunks with a short last chunk, several tiles
 // split over threads, per-token and token-table paths.
 TEST_F(Tl2Kernel, MatchesReferenceAcrossChunks) {
-  for (const TargetInfo& target : SupportedTargets()) {
-    SetTargetBits(target.bits);
-    for (int threads : {1, 2, 3}) {
-      auto k = CreateKernel("tl2", {.threads = threads});
-      for (size_t m : {65, 200}) {
-        for (size_t kk : {767, 768, 769, 1560, 2305}) {
-          const uint64_t seed = m * 10000 + kk;
-          const TernaryMatrix w = RandomTernary(m, kk, seed, 1.0 / 3, 0.5f);
-          k->Prepare(w);
-          for (size_t tokens : {1, 3, 33}) {
-            const auto x = RandomActivations(tokens * kk, seed + tokens);
-            std::vector<float> y(tokens * m), ref(tokens * m);
-            k->Gemm(x, tokens, y);
-            ReferenceGemmI8(w, QuantizeActivations(x, kk, tokens), ref);
-            ASSERT_EQ(y, ref) << target.name << " threads=" << threads << " "
-                              << m << "x" << kk << " tokens=" << tokens;
-          }
-        }
-      }
-    }
-  }
+  lut_test::ExpectMatchesReferenceOnShapes(
+      "tl2", {65, 200}, {767, 768, 769, 1560, 2305}, {1, 3, 33}, {1, 2, 3},
+      /*binary=*/false);
 }
 
 // K = 65537: a zero-padded last triple.
@@ -171,15 +153,8 @@ TEST_F(Tl2Kernel, ExactAtAccumulatorWorstCase) {
     lut_test::ExpectExactAtAccumulatorWorstCase("tl2", 65536 + 1, 3, path);
 }
 
-// Just past the token tables' widening interval (and one K block further):
-// int16 sums that one more group would overflow.
 TEST_F(Tl2Kernel, TokenTablesExactAtWideningInterval) {
-  constexpr size_t kCols = 3;
-  for (size_t groups : {kVecWidenGroups(kCols), kVecWidenGroups(kCols) + 1,
-                        kVecWidenGroups(kCols) + kVecGroups(kCols)}) {
-    lut_test::ExpectExactAtAccumulatorWorstCase(
-        "tl2", kVecDigits(kCols) * groups, 3, LutPath::kTokenTable);
-  }
+  lut_test::ExpectTokenTablesExactAtWideningInterval("tl2", 3);
 }
 
 TEST_F(Tl2Kernel, TokenTablesMatchReference) {

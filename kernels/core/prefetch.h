@@ -24,7 +24,8 @@ __attribute__((always_inline)) inline void PrefetchL2(const void* p) {
 
 // Read prefetch into L1 (x86 prefetcht0, Arm PLDL1KEEP); never faults. For
 // data consumed soon (i2s: the next row tile). On Zen 5 a T1 request for a
-// line already in L2/L3 cost 3-4 cycles per 1000 i2s weights; T0 none.
+// line already in L2/L3 cost 3-4 cycles per 1000 i2s weights, T0 about 1
+// (an asm copy of the i2s loop, L3-resident; docs/design-notes.md, i2s).
 __attribute__((always_inline)) inline void PrefetchL1(const void* p) {
   __builtin_prefetch(p, /*rw=*/0, /*locality=*/3);
 }
