@@ -17,20 +17,26 @@ namespace rsr::harness {
 
 namespace {
 
-// DRAM bandwidth on a shared host drifts by 10-25% within minutes (the
-// 2-thread probe read 47.9 GB/s at the start of one main.sh run and 71.5 a
-// few minutes later), so a record matched to a DRAM probe from the
-// bandwidth file is re-divided by the same probe measured right after the
+// Every record matched to a probe of the bandwidth file is re-divided by
+// the same probe (level, buffer size, threads) measured right after the
 // kernel: bandwidth_roof_gbps becomes that adjacent figure (the file's stays
-// as bandwidth_roof_gbps_file). Skipped under emulation or when the buffer
-// cannot be allocated.
-void ReprobeDram(nlohmann::json& r, int threads, bool emulated) {
-  if (emulated || r.value("bandwidth_roof_level", "") != "DRAM") return;
+// as bandwidth_roof_gbps_file). DRAM bandwidth on a shared host drifts by
+// 10-25% within minutes (the 2-thread 256 MiB probe read 47.9 GB/s at the
+// start of one main.sh run and 71.5 a few minutes later), and a cache probe
+// can catch a stolen vCPU: one run's 2-thread 1 MiB probe read 133.8 GB/s
+// in all 9 samples (1 thread: 156), against 384-389 when re-measured, which
+// made the 2-thread L2 records 2.9x "of the roof". Skipped under emulation
+// or when the buffer cannot be allocated. Costs ~0.1 s per cache record and
+// ~0.3 s per DRAM record.
+void ReprobeRoof(nlohmann::json& r, int threads, bool emulated) {
+  if (emulated || !r.contains("bandwidth_roof_level")) return;
+  const std::string level = r.at("bandwidth_roof_level");
   const auto bytes =
       static_cast<size_t>(r.at("bandwidth_roof_mib").get<double>() * (1 << 20));
   BandwidthResult probe;
   try {
-    probe = MeasureReadBandwidth({"DRAM", bytes, threads}, 5, 0.02);
+    probe = MeasureReadBandwidth({level, bytes, threads}, 5,
+                                 level == "DRAM" ? 0.02 : 0.01);
   } catch (const Error&) {
     return;
   }
@@ -180,7 +186,7 @@ int RunRun(const RunFlags& f) {
               if (const int bk = kernel->BlockK(n); bk > 0)
                 records.back()["block_height"] = bk;
               roofs.Annotate(records.back());
-              ReprobeDram(records.back(), static_cast<int>(th), emulated);
+              ReprobeRoof(records.back(), static_cast<int>(th), emulated);
               if (emulated) records.back()["emulated"] = true;
             }
           }
