@@ -113,21 +113,19 @@ nlohmann::json BandwidthResult::ToJson() const {
           {"target", target}};
 }
 
-BandwidthResult MeasureReadBandwidth(const BandwidthCase& c, size_t reps,
-                                     double min_sample_s) {
-  using Clock = std::chrono::steady_clock;
+ReadProbe::ReadProbe(const BandwidthCase& c) : config_(c) {
   if (c.threads < 1) throw Error("threads", "must be >= 1");
   if (c.bytes < 4096 * static_cast<size_t>(c.threads))
     throw Error("size", "buffer of " + std::to_string(c.bytes) +
                             " bytes is below 4 KiB per thread");
-  if (reps < 1) throw Error("reps", "must be >= 1");
-  const size_t n = c.bytes / sizeof(int64_t);
-  auto buf = hwy::AllocateAligned<int64_t>(n);
-  if (!buf)
+  n_ = c.bytes / sizeof(int64_t);
+  buf_ = hwy::AllocateAligned<int64_t>(n_);
+  if (!buf_)
     throw Error("size",
                 "cannot allocate " + std::to_string(c.bytes) + " bytes");
-  int64_t* data = buf.get();
+  int64_t* data = buf_.get();
   const int threads = c.threads;
+  const size_t n = n_;
   // First touch by the thread that will read the share.
 #pragma omp parallel num_threads(threads)
   {
@@ -135,28 +133,47 @@ BandwidthResult MeasureReadBandwidth(const BandwidthCase& c, size_t reps,
     for (size_t i = s.begin; i < s.begin + s.count; ++i)
       data[i] = static_cast<int64_t>(i * 0x9E3779B97F4A7C15ull >> 7);
   }
-  // One timed sample: `passes` sweeps by every thread, fork/join included
-  // once (a few microseconds against >= min_sample_s).
-  auto sample = [&](size_t passes) {
-    const auto t0 = Clock::now();
+}
+
+// Fork/join included once (a few microseconds against the sample).
+double ReadProbe::TimePasses(size_t passes) {
+  using Clock = std::chrono::steady_clock;
+  const int threads = config_.threads;
+  const size_t n = n_;
+  const int64_t* data = buf_.get();
+  const auto t0 = Clock::now();
 #pragma omp parallel num_threads(threads)
-    {
-      const Share s = ThreadShare(n, threads, omp_get_thread_num());
-      int64_t acc = 0;
-      for (size_t p = 0; p < passes; ++p)
-        acc ^= SumInt64(data + s.begin, s.count) + static_cast<int64_t>(p);
-      g_sink.fetch_add(acc, std::memory_order_relaxed);
-    }
-    return std::chrono::duration<double>(Clock::now() - t0).count();
-  };
-  sample(1);  // warm-up: dispatch, thread pool, TLB
+  {
+    const Share s = ThreadShare(n, threads, omp_get_thread_num());
+    int64_t acc = 0;
+    for (size_t p = 0; p < passes; ++p)
+      acc ^= SumInt64(data + s.begin, s.count) + static_cast<int64_t>(p);
+    g_sink.fetch_add(acc, std::memory_order_relaxed);
+  }
+  return std::chrono::duration<double>(Clock::now() - t0).count();
+}
+
+double ReadProbe::SampleGbps(double min_s) {
+  const double first = TimePasses(1);  // untimed for the result
+  const size_t passes = std::clamp<size_t>(
+      static_cast<size_t>(min_s / std::max(first, 1e-9)) + 1, 1, 1u << 20);
+  return static_cast<double>(config_.bytes) * passes / TimePasses(passes) /
+         1e9;
+}
+
+BandwidthResult MeasureReadBandwidth(const BandwidthCase& c, size_t reps,
+                                     double min_sample_s) {
+  if (reps < 1) throw Error("reps", "must be >= 1");
+  ReadProbe probe(c);
+  probe.TimePasses(1);  // warm-up: dispatch, thread pool, TLB
   // Calibrate twice: the first single pass includes fork/join overhead. The
   // fastest of three samples each time, so one descheduled thread (a busy
   // shared machine) does not leave too few passes per sample.
   size_t passes = 1;
   for (int round = 0; round < 2; ++round) {
     const double per_pass =
-        std::min({sample(passes), sample(passes), sample(passes)}) /
+        std::min({probe.TimePasses(passes), probe.TimePasses(passes),
+                  probe.TimePasses(passes)}) /
         static_cast<double>(passes);
     passes = std::clamp<size_t>(
         static_cast<size_t>(min_sample_s / std::max(per_pass, 1e-9)) + 1, 1,
@@ -164,7 +181,7 @@ BandwidthResult MeasureReadBandwidth(const BandwidthCase& c, size_t reps,
   }
   std::vector<double> gbps;
   for (size_t r = 0; r < reps; ++r) {
-    const double t = sample(passes);
+    const double t = probe.TimePasses(passes);
     gbps.push_back(static_cast<double>(c.bytes) * passes / t / 1e9);
   }
   const TimingStats st = Summarize(gbps);

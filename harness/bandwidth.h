@@ -15,6 +15,8 @@
 #include <string>
 #include <vector>
 
+#include "hwy/aligned_allocator.h"
+
 namespace rsr::harness {
 
 struct BandwidthCase {
@@ -36,8 +38,28 @@ struct BandwidthResult {
 // Exposed for tests: the probe's answer must equal the plain sum.
 int64_t SumInt64(const int64_t* data, size_t n);
 
-// Measures one case. Throws rsr::Error("threads") for threads < 1 and
-// rsr::Error("size") for a buffer smaller than 4 KiB per thread.
+// One probe buffer, allocated and first-touched once, sampled on demand: for
+// callers that interleave probe samples with other work (rsr-bench run pairs
+// each kernel window with a probe window). Throws rsr::Error("threads") for
+// threads < 1, rsr::Error("size") for a buffer smaller than 4 KiB per thread
+// or one that cannot be allocated.
+class ReadProbe {
+ public:
+  explicit ReadProbe(const BandwidthCase& c);
+  // One timed sample: `passes` sweeps by every thread; seconds.
+  double TimePasses(size_t passes);
+  // An untimed pass (the buffer back in the caches it fits), then passes
+  // until >= min_s seconds; GB/s.
+  double SampleGbps(double min_s);
+  const BandwidthCase& config() const { return config_; }
+
+ private:
+  BandwidthCase config_;
+  hwy::AlignedFreeUniquePtr<int64_t[]> buf_;
+  size_t n_ = 0;
+};
+
+// Measures one case (errors as ReadProbe's).
 BandwidthResult MeasureReadBandwidth(const BandwidthCase& c, size_t reps,
                                      double min_sample_s = 0.005);
 

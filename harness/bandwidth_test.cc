@@ -32,5 +32,16 @@ TEST(Bandwidth, RejectsBadCases) {
   EXPECT_EQ(r.reps, 3u);
 }
 
+// rsr-bench run pairs kernel windows with samples of one probe buffer.
+TEST(Bandwidth, ReadProbeSamplesOnDemand) {
+  EXPECT_THROW(ReadProbe({"L2", 1 << 20, 0}), rsr::Error);
+  EXPECT_THROW(ReadProbe({"L2", 4096, 2}), rsr::Error);  // < 4 KiB per thread
+  ReadProbe probe({"L2", 64 << 10, 2});
+  EXPECT_EQ(probe.config().bytes, size_t{64} << 10);
+  EXPECT_GT(probe.TimePasses(3), 0.0);
+  EXPECT_GT(probe.SampleGbps(1e-4), 0.0);
+  EXPECT_GT(probe.SampleGbps(0), 0.0);  // at least one timed pass
+}
+
 }  // namespace
 }  // namespace rsr::harness

@@ -1,5 +1,6 @@
 #include <algorithm>
 #include <cstdio>
+#include <functional>
 #include <map>
 #include <optional>
 
@@ -17,33 +18,58 @@ namespace rsr::harness {
 
 namespace {
 
-// Every record matched to a probe of the bandwidth file is re-divided by
-// the same probe (level, buffer size, threads) measured right after the
-// kernel: bandwidth_roof_gbps becomes that adjacent figure (the file's stays
-// as bandwidth_roof_gbps_file). DRAM bandwidth on a shared host drifts by
-// 10-25% within minutes (the 2-thread 256 MiB probe read 47.9 GB/s at the
-// start of one main.sh run and 71.5 a few minutes later), and a cache probe
-// can catch a stolen vCPU: one run's 2-thread 1 MiB probe read 133.8 GB/s
-// in all 9 samples (1 thread: 156), against 384-389 when re-measured, which
-// made the 2-thread L2 records 2.9x "of the roof". Skipped under emulation
-// or when the buffer cannot be allocated. Costs ~0.1 s per cache record and
-// ~0.3 s per DRAM record.
-void ReprobeRoof(nlohmann::json& r, int threads, bool emulated) {
+// A record matched to a probe of the bandwidth file gets its bandwidth
+// fraction from kPairs windows of the kernel, each followed by a window of
+// that probe (level, buffer size, threads): bandwidth_fraction is the median
+// of the per-pair ratios (bandwidth_fraction_min/_max their range),
+// bandwidth_roof_gbps the median probe figure, and the file's figure stays
+// as bandwidth_roof_gbps_file. A ratio of windows seconds apart, not of one
+// kernel figure and one probe figure: DRAM bandwidth on a shared host drifts
+// by 10-25% within minutes (the 2-thread 256 MiB probe read 47.9 GB/s at the
+// start of one main.sh run and 71.5 a few minutes later), and one tq5
+// 32768^2 record against a single probe measured right after it read 0.82,
+// 0.95 and 1.02 of the roof in three runs of one binary. A cache probe can
+// catch a stolen vCPU too (one run's 2-thread 1 MiB probe read 133.8 GB/s
+// in all 9 samples, 384-389 re-measured). Each kernel window of a
+// cache-level record starts with an untimed call (the probe evicted the
+// weights). Skipped under emulation or when the buffer cannot be allocated.
+// Costs about kPairs * 2 * kWindowS per record (a kernel call longer than
+// the window counts as one window).
+constexpr size_t kPairs = 5;
+constexpr double kWindowS = 0.02;
+
+void PairedRoof(nlohmann::json& r, int threads, bool emulated,
+                const std::function<void()>& call) {
   if (emulated || !r.contains("bandwidth_roof_level")) return;
   const std::string level = r.at("bandwidth_roof_level");
   const auto bytes =
       static_cast<size_t>(r.at("bandwidth_roof_mib").get<double>() * (1 << 20));
-  BandwidthResult probe;
+  std::optional<ReadProbe> probe;
   try {
-    probe = MeasureReadBandwidth({level, bytes, threads}, 5,
-                                 level == "DRAM" ? 0.02 : 0.01);
+    probe.emplace(BandwidthCase{level, bytes, threads});
   } catch (const Error&) {
     return;
   }
+  const double weight_bytes = r.at("prepared_bytes").get<double>();
+  std::vector<double> ratios, roofs;
+  for (size_t i = 0; i < kPairs; ++i) {
+    const std::vector<double> t =
+        TimeCalls(call, {.warm_up = level == "DRAM" ? 0u : 1u,
+                         .min_time_s = kWindowS,
+                         .min_reps = 1});
+    const double kernel_gbps =
+        weight_bytes / Summarize(t).median_s / 1e9;
+    const double probe_gbps = probe->SampleGbps(kWindowS);
+    ratios.push_back(kernel_gbps / probe_gbps);
+    roofs.push_back(probe_gbps);
+  }
+  const TimingStats ratio = Summarize(ratios);
   r["bandwidth_roof_gbps_file"] = r.at("bandwidth_roof_gbps");
-  r["bandwidth_roof_gbps"] = probe.gbps_median;
-  r["bandwidth_roof_adjacent"] = true;
-  r["bandwidth_fraction"] = r.at("gbps").get<double>() / probe.gbps_median;
+  r["bandwidth_roof_gbps"] = Summarize(roofs).median_s;
+  r["bandwidth_fraction"] = ratio.median_s;
+  r["bandwidth_fraction_min"] = ratio.min_s;
+  r["bandwidth_fraction_max"] = ratio.max_s;
+  r["bandwidth_pairs"] = kPairs;
 }
 
 struct RunFlags {
@@ -186,7 +212,8 @@ int RunRun(const RunFlags& f) {
               if (const int bk = kernel->BlockK(n); bk > 0)
                 records.back()["block_height"] = bk;
               roofs.Annotate(records.back());
-              ReprobeRoof(records.back(), static_cast<int>(th), emulated);
+              PairedRoof(records.back(), static_cast<int>(th), emulated,
+                         [&] { kernel->Gemm(x, n, y); });
               if (emulated) records.back()["emulated"] = true;
             }
           }
