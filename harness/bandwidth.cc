@@ -28,18 +28,22 @@ int64_t SumInt64Impl(const int64_t* HWY_RESTRICT data, size_t n) {
   const int64_t* HWY_RESTRICT s2 = data + 2 * q;
   const int64_t* HWY_RESTRICT s3 = data + 3 * q;
   auto a0 = hn::Zero(d), a1 = hn::Zero(d), a2 = hn::Zero(d), a3 = hn::Zero(d);
-  // Each stream also prefetches (into L2) one 4 KiB page ahead: the hardware
+  // Each stream also prefetches one 4 KiB page ahead: the hardware
   // prefetchers stop at page boundaries. AVX3_DL, idle, GB/s without -> with,
   // 512 MiB: 1 thread 24.3-24.7 -> 25.9-29.4, 2 threads 30-32 -> 33-34;
   // 64 MiB: 1 thread 25.6-26.0 -> 31.8-33.9 (1 KiB or 8 KiB ahead: no
-  // better). The kernels that stream weights (i2s) prefetch the same way.
+  // better). Into L1 (T0) rather than L2 (T1), as the weight-streaming
+  // kernels do (tl2 read a 56 MB matrix at 51 GB/s against the T1 probe's
+  // 41-47): AMD EPYC family 26 model 2, 1 thread, `rsr-bench bandwidth`, two
+  // interleaved rounds, 56 MiB 48.3-49.1 -> 49.5-50.3 GB/s, 256 MiB
+  // 39.3-39.7 -> 39.6-39.9, L2 and L3 within the noise.
   constexpr size_t kAhead = kPageBytes / sizeof(int64_t);
   for (size_t i = 0; i < q; i += N) {
     if (i % 8 == 0 && i + kAhead < q) {  // once per 64-byte line
-      PrefetchL2(s0 + i + kAhead);
-      PrefetchL2(s1 + i + kAhead);
-      PrefetchL2(s2 + i + kAhead);
-      PrefetchL2(s3 + i + kAhead);
+      PrefetchL1(s0 + i + kAhead);
+      PrefetchL1(s1 + i + kAhead);
+      PrefetchL1(s2 + i + kAhead);
+      PrefetchL1(s3 + i + kAhead);
     }
     a0 = hn::Add(a0, hn::LoadU(d, s0 + i));
     a1 = hn::Add(a1, hn::LoadU(d, s1 + i));

@@ -19,8 +19,9 @@ namespace rsr::harness {
 namespace {
 
 // A record matched to a probe of the bandwidth file gets its bandwidth
-// fraction from kPairs windows of the kernel, each followed by a window of
-// that probe (level, buffer size, threads): bandwidth_fraction is the median
+// fraction from kPairs windows of the kernel, each followed by a window of a
+// probe of the weights' size (bandwidth_roof_mib; the level stays the
+// file's match) on as many threads: bandwidth_fraction is the median
 // of the per-pair ratios (bandwidth_fraction_min/_max their range),
 // bandwidth_roof_gbps the median probe figure, and the file's figure stays
 // as bandwidth_roof_gbps_file. A ratio of windows seconds apart, not of one
@@ -42,15 +43,21 @@ void PairedRoof(nlohmann::json& r, int threads, bool emulated,
                 const std::function<void()>& call) {
   if (emulated || !r.contains("bandwidth_roof_level")) return;
   const std::string level = r.at("bandwidth_roof_level");
-  const auto bytes =
-      static_cast<size_t>(r.at("bandwidth_roof_mib").get<double>() * (1 << 20));
+  const double weight_bytes = r.at("prepared_bytes").get<double>();
+  // The probe buffer has the weights' size (whole 64-byte lines per thread,
+  // at least 4 KiB each), not the bandwidth file's level size: beyond the
+  // L3, a buffer of 56 MB keeps more of itself in a 32 MiB L3 between passes
+  // than one of 64 MiB, and tl2 16384^2 (56 MB) read 1.02-1.04 "of" the 64
+  // MiB probe.
+  const size_t per_thread = std::max<size_t>(
+      4096, (static_cast<size_t>(weight_bytes) / threads + 63) / 64 * 64);
+  const size_t bytes = per_thread * static_cast<size_t>(threads);
   std::optional<ReadProbe> probe;
   try {
     probe.emplace(BandwidthCase{level, bytes, threads});
   } catch (const Error&) {
     return;
   }
-  const double weight_bytes = r.at("prepared_bytes").get<double>();
   std::vector<double> ratios, roofs;
   for (size_t i = 0; i < kPairs; ++i) {
     const std::vector<double> t =
@@ -66,6 +73,7 @@ void PairedRoof(nlohmann::json& r, int threads, bool emulated,
   const TimingStats ratio = Summarize(ratios);
   r["bandwidth_roof_gbps_file"] = r.at("bandwidth_roof_gbps");
   r["bandwidth_roof_gbps"] = Summarize(roofs).median_s;
+  r["bandwidth_roof_mib"] = static_cast<double>(bytes) / (1 << 20);
   r["bandwidth_fraction"] = ratio.median_s;
   r["bandwidth_fraction_min"] = ratio.min_s;
   r["bandwidth_fraction_max"] = ratio.max_s;

@@ -252,12 +252,15 @@ inline HWY_NOINLINE void LutTiles(const LutTileJob& job) {
   const size_t groups = blocks_per_tile * kGroupsPerBlock;
   (void)k0F;
 
-  // Software prefetch 16 KiB ahead (into L2) during the first pass over a
-  // tile: the tile is one sequential stream and the hardware prefetchers
-  // stop at 4 KiB pages (kernels/core/prefetch.h). AVX3_DL, 1 thread, idle,
-  // min ms at 16384^2, none / 4 / 8 / 16 KiB ahead: tl2 4.28 / 2.85-3.01 /
-  // 2.60-2.74 / 2.64-2.66, tl1 5.06 / 3.33-3.48 / 3.17-3.31 / 3.07-3.16;
-  // from cache (2560^2) no change.
+  // Software prefetch 16 KiB ahead during the first pass over a tile: the
+  // tile is one sequential stream and the hardware prefetchers stop at 4 KiB
+  // pages (kernels/core/prefetch.h). AVX3_DL, 1 thread, idle, min ms at
+  // 16384^2, none / 4 / 8 / 16 KiB ahead: tl2 4.28 / 2.85-3.01 / 2.60-2.74 /
+  // 2.64-2.66, tl1 5.06 / 3.33-3.48 / 3.17-3.31 / 3.07-3.16; from cache
+  // (2560^2) no change. Into L1 (T0), not L2 (T1): AMD EPYC family 26 model
+  // 2, 32768^2, fraction of the paired DRAM probe, two rounds: tl2 0.81-0.82
+  // -> 0.87-0.94, tl1 0.80-0.85 -> 0.85-0.90, from cache the same
+  // (docs/design-notes.md, tl1 / tl2).
   constexpr size_t kAhead = 16384;
   const uint8_t* const w_end =
       packed + tile_end * blocks_per_tile * block_bytes;
@@ -278,7 +281,7 @@ inline HWY_NOINLINE void LutTiles(const LutTileJob& job) {
             const uint8_t* blk = w_tile + b * block_bytes;
             if (t == 0 && s == 0 && blk + kAhead + block_bytes <= w_end) {
               for (size_t l = 0; l < block_bytes; l += 64)
-                PrefetchL2(blk + kAhead + l);
+                PrefetchL1(blk + kAhead + l);
             }
             const uint8_t* tab = tab_token + b * kGroupsPerBlock * kTable;
             auto lo_acc = hn::Zero(du8);  // u8 sum of <= 4 low parts
@@ -371,7 +374,7 @@ inline HWY_NOINLINE void Tl2Tiles(const LutTileJob& job) {
   const auto k10 = hn::Set(du8, 0x10);
 #endif
   const size_t groups = bpt * kGroupsPerBlock;
-  // Weights prefetched 16 KiB ahead into L2 as in LutTiles (TL1): the block
+  // Weights prefetched 16 KiB ahead into L1 as in LutTiles (TL1): the block
   // order is the order of the reads.
   constexpr size_t kAhead = 16384;
   const uint8_t* const w_end = packed + tiles * bpt * block_bytes;
@@ -402,7 +405,7 @@ inline HWY_NOINLINE void Tl2Tiles(const LutTileJob& job) {
               const uint8_t* blk = w_run + (b - c0) * block_bytes;
               if (t == 0 && s == 0 && blk + kAhead + block_bytes <= w_end) {
                 for (size_t l = 0; l < block_bytes; l += 64)
-                  PrefetchL2(blk + kAhead + l);
+                  PrefetchL1(blk + kAhead + l);
               }
               const uint8_t* tab =
                   tab_token + b * kGroupsPerBlock * table_bytes;

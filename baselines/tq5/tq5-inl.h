@@ -117,19 +117,38 @@ HWY_INLINE int32_t Reduce(const Acc& acc) {
   return hn::GetLane(hn::SumOfLanes(d32, sum));
 }
 
-// Software prefetch distance (into L2) ahead of each row stream. A tile's
-// rows are consecutive, so the tiles read one contiguous region and a line
-// kPrefetchAhead bytes past the current one in each row is requested once.
-// The hardware prefetchers stop at 4 KiB pages (kernels/core/prefetch.h).
-// 32768^2 GEMV, 1 thread, interleaved rounds, min ms (docs/design-notes.md,
-// tq5): the next row tile (13 KiB ahead) 8.66, 16 KiB 6.48-6.51, 24 KiB
-// 5.99, 32 KiB 5.74-5.84 (kept), 48 KiB 5.99, 64 KiB 5.90, 96 KiB 6.07.
-// Always, even from cache where each prefetch costs a load slot: in a model
-// every projection streams from memory (docs/design-notes.md, i2s).
+// Software prefetch. The hardware prefetchers stop at 4 KiB pages
+// (kernels/core/prefetch.h), so every weight line is requested ahead; how
+// depends on the activations' share of L1. AMD EPYC family 26 model 2, 1
+// thread, fraction of the paired DRAM probe (docs/design-notes.md, tq5):
+// * rows of at most kNearMaxActs activations (measured: 8320 yes, 16640
+//   no): the 2-row tiles are one contiguous region, requested as one
+//   sequential stream into L1 (T0) kNearAhead bytes past the current tile's
+//   start, two lines per block. 131072x8192: 0.89-0.99, against 0.74-0.81
+//   with the row streams below; from cache the same or faster (2560^2 to
+//   6912x2560).
+// * longer rows: the lines requested into L1 that far ahead evict the
+//   activations (16 KiB and more) there (65536x16384 0.79-0.82, 32768^2
+//   0.56-0.65). Instead each row stream is requested into L2 (T1)
+//   kPrefetchAhead bytes ahead and into L1 (T0) kFarL1Ahead bytes ahead.
+//   With the T1 request alone the demand loads relied on the hardware L1
+//   prefetcher, and 32768^2 read 0.62-0.66 or 0.76-0.86 of the probe
+//   depending only on where the loop's code sits (the same loop shifted by
+//   0, 16, ..., 96 bytes: bad at 0, 32, 64), as if that prefetcher's
+//   per-instruction training aliased; with the T0 request 2 KiB ahead
+//   0.80-0.82 at every shift (1 KiB 0.72-0.79, 4 KiB 0.76-0.87).
+//   T1 distance at 32768^2, min ms: the next row tile (13 KiB ahead) 8.66,
+//   16 KiB 6.48-6.51, 24 KiB 5.99, 32 KiB 5.74-5.84 (kept), 48 KiB 5.99,
+//   64 KiB 5.90, 96 KiB 6.07.
+// GEMM (1 row x 4 tokens) uses the T1 row stream alone.
+constexpr size_t kNearMaxActs = 10240;
+constexpr size_t kNearAhead = size_t{10} << 10;
 constexpr size_t kPrefetchAhead = size_t{32} << 10;
+constexpr size_t kFarL1Ahead = size_t{2} << 10;
 
 // GEMV, 2 rows: named accumulators (g++ 12 copies the Acc array members
-// through extra registers every block otherwise).
+// through extra registers every block otherwise). kNear: the prefetch above.
+template <bool kNear>
 RSR_TQ5_ATTR HWY_INLINE void GemvDots2(const uint8_t* r0, const uint8_t* r1,
                                        const int8_t* x, size_t nblocks,
                                        int32_t raw[2]) {
@@ -143,8 +162,15 @@ RSR_TQ5_ATTR HWY_INLINE void GemvDots2(const uint8_t* r0, const uint8_t* r1,
   for (size_t b = 0; b < nblocks; ++b) {
     const size_t off = b * kBlockBytes;
     const int8_t* xb = x + b * kBlockCodes;
-    PrefetchL2(r0 + off + kPrefetchAhead);
-    PrefetchL2(r1 + off + kPrefetchAhead);
+    if constexpr (kNear) {  // r1 = r0 + the row bytes: one region
+      PrefetchL1(r0 + kNearAhead + 2 * off);
+      PrefetchL1(r0 + kNearAhead + 2 * off + 64);
+    } else {
+      PrefetchL2(r0 + off + kPrefetchAhead);
+      PrefetchL2(r1 + off + kPrefetchAhead);
+      PrefetchL1(r0 + off + kFarL1Ahead);
+      PrefetchL1(r1 + off + kFarL1Ahead);
+    }
     const Codes c = Unpack(dec, hn::Load(du8, r0 + off));
     const Codes d = Unpack(dec, hn::Load(du8, r1 + off));
     a0 = Dot(a0, c.q0, xb);
@@ -238,7 +264,11 @@ struct Tile {
     const size_t nblocks = row_bytes / kBlockBytes;
     if constexpr (T == 1) {
       int32_t r2[2];
-      GemvDots2(rows[0], rows[1], toks[0], nblocks, r2);
+      if (nblocks * kBlockCodes <= kNearMaxActs) {
+        GemvDots2<true>(rows[0], rows[1], toks[0], nblocks, r2);
+      } else {
+        GemvDots2<false>(rows[0], rows[1], toks[0], nblocks, r2);
+      }
       raw[0][0] = r2[0];
       raw[1][0] = r2[1];
     } else {
