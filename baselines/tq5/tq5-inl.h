@@ -136,7 +136,9 @@ HWY_INLINE int32_t Reduce(const Acc& acc) {
 //   depending only on where the loop's code sits (the same loop shifted by
 //   0, 16, ..., 96 bytes: bad at 0, 32, 64), as if that prefetcher's
 //   per-instruction training aliased; with the T0 request 2 KiB ahead
-//   0.80-0.82 at every shift (1 KiB 0.72-0.79, 4 KiB 0.76-0.87).
+//   0.80-0.82 at every shift (1 KiB 0.72-0.79, 4 KiB 0.76-0.87). Not a
+//   cure: a build that read both distances from variables instead of
+//   constants read 0.49-0.54 at every distance tried.
 //   T1 distance at 32768^2, min ms: the next row tile (13 KiB ahead) 8.66,
 //   16 KiB 6.48-6.51, 24 KiB 5.99, 32 KiB 5.74-5.84 (kept), 48 KiB 5.99,
 //   64 KiB 5.90, 96 KiB 6.07.
