@@ -51,7 +51,14 @@ int64_t SumInt64Impl(const int64_t* HWY_RESTRICT data, size_t n) {
     a3 = hn::Add(a3, hn::LoadU(d, s3 + i));
   }
   a0 = hn::Add(hn::Add(a0, a1), hn::Add(a2, a3));
-  uint64_t s = static_cast<uint64_t>(hn::GetLane(hn::SumOfLanes(d, a0)));
+  // The lanes are summed as uint64 (wrapping): SumOfLanes on int64 lowers
+  // to _mm512_reduce_add_epi64, whose signed scalar adds UBSan flags when
+  // the probe's data wraps.
+  const hn::RebindToUnsigned<decltype(d)> du;
+  HWY_ALIGN uint64_t lanes[HWY_MAX_BYTES / sizeof(uint64_t)];
+  hn::Store(hn::BitCast(du, a0), du, lanes);
+  uint64_t s = 0;
+  for (size_t i = 0; i < N; ++i) s += lanes[i];
   for (size_t i = 4 * q; i < n; ++i) s += static_cast<uint64_t>(data[i]);
   return static_cast<int64_t>(s);
 }

@@ -3,6 +3,7 @@
 
 #include <gtest/gtest.h>
 
+#include <limits>
 #include <vector>
 
 #include "rsr/error.h"
@@ -20,6 +21,23 @@ TEST(Bandwidth, SumInt64IsExact) {
       want += v[i];
     }
     EXPECT_EQ(SumInt64(v.data(), n), want) << n;
+  }
+}
+
+// The probe's buffers hold large values whose sum wraps; the sum wraps
+// (as uint64) without signed overflow (the ASan+UBSan build checks that).
+// Values near 2^61: with one vector per stream (n = 4 * lanes) every lane
+// holds about 2^63 after the four streams are added, so a signed reduction
+// of the lanes overflows.
+TEST(Bandwidth, SumInt64Wraps) {
+  for (size_t n : {8, 16, 32, 35, 64, 4099}) {
+    std::vector<int64_t> v(n);
+    uint64_t want = 0;
+    for (size_t i = 0; i < n; ++i) {
+      v[i] = std::numeric_limits<int64_t>::max() / 4 - static_cast<int64_t>(i);
+      want += static_cast<uint64_t>(v[i]);
+    }
+    EXPECT_EQ(SumInt64(v.data(), n), static_cast<int64_t>(want)) << n;
   }
 }
 
