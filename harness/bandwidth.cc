@@ -168,8 +168,7 @@ double ReadProbe::SampleGbps(double min_s) {
   const double first = TimePasses(1);  // untimed for the result
   const size_t passes = std::clamp<size_t>(
       static_cast<size_t>(min_s / std::max(first, 1e-9)) + 1, 1, 1u << 20);
-  return static_cast<double>(config_.bytes) * passes / TimePasses(passes) /
-         1e9;
+  return static_cast<double>(config_.bytes) * passes / TimePasses(passes) / 1e9;
 }
 
 BandwidthResult MeasureReadBandwidth(const BandwidthCase& c, size_t reps,

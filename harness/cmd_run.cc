@@ -64,8 +64,7 @@ void PairedRoof(nlohmann::json& r, int threads, bool emulated,
         TimeCalls(call, {.warm_up = level == "DRAM" ? 0u : 1u,
                          .min_time_s = kWindowS,
                          .min_reps = 1});
-    const double kernel_gbps =
-        weight_bytes / Summarize(t).median_s / 1e9;
+    const double kernel_gbps = weight_bytes / Summarize(t).median_s / 1e9;
     const double probe_gbps = probe->SampleGbps(kWindowS);
     ratios.push_back(kernel_gbps / probe_gbps);
     roofs.push_back(probe_gbps);
@@ -90,8 +89,8 @@ struct RunFlags {
   // 8192^2; the default comparison samples them up to that size only.
   double slow_max = double(size_t{1} << 26);
   size_t max_memory_mib = 0;  // 0 = MemAvailable
-  std::string roofline;   // rsr-bench roofline --format json
-  std::string bandwidth;  // rsr-bench bandwidth --format json
+  std::string roofline;       // rsr-bench roofline --format json
+  std::string bandwidth;      // rsr-bench bandwidth --format json
 };
 
 int RunRun(const RunFlags& f) {

@@ -258,9 +258,9 @@ inline HWY_NOINLINE void LutTiles(const LutTileJob& job) {
   // 16384^2, none / 4 / 8 / 16 KiB ahead: tl2 4.28 / 2.85-3.01 / 2.60-2.74 /
   // 2.64-2.66, tl1 5.06 / 3.33-3.48 / 3.17-3.31 / 3.07-3.16; from cache
   // (2560^2) no change. Into L1 (T0), not L2 (T1): AMD EPYC family 26 model
-  // 2, 32768^2, fraction of the paired DRAM probe, two rounds: tl2 0.81-0.82
-  // -> 0.87-0.94, tl1 0.80-0.85 -> 0.85-0.90, from cache the same
-  // (docs/design-notes.md, tl1 / tl2).
+  // 2, 32768^2, fraction of the paired DRAM probe: tl2 0.81-0.82 ->
+  // 0.85-0.94, tl1 0.80-0.85 -> 0.85-0.90, from cache the same
+  // (docs/design-notes.md, "Weight streams from DRAM").
   constexpr size_t kAhead = 16384;
   const uint8_t* const w_end =
       packed + tile_end * blocks_per_tile * block_bytes;

@@ -120,11 +120,12 @@ HWY_INLINE int32_t Reduce(const Acc& acc) {
 // Software prefetch. The hardware prefetchers stop at 4 KiB pages
 // (kernels/core/prefetch.h), so every weight line is requested ahead; how
 // depends on the activations' share of L1. AMD EPYC family 26 model 2, 1
-// thread, fraction of the paired DRAM probe (docs/design-notes.md, tq5):
+// thread, fraction of the paired DRAM probe (docs/design-notes.md, "Weight
+// streams from DRAM"):
 // * rows of at most kNearMaxActs activations (measured: 8320 yes, 16640
 //   no): the 2-row tiles are one contiguous region, requested as one
 //   sequential stream into L1 (T0) kNearAhead bytes past the current tile's
-//   start, two lines per block. 131072x8192: 0.89-0.99, against 0.74-0.81
+//   start, two lines per block. 131072x8192: 0.89-0.99, against 0.74-0.82
 //   with the row streams below; from cache the same or faster (2560^2 to
 //   6912x2560).
 // * longer rows: the lines requested into L1 that far ahead evict the
