@@ -105,6 +105,12 @@ Share ThreadShare(size_t n, int threads, int t) {
   return {b * 8, count};
 }
 
+// Passes of per_pass seconds that last at least min_s.
+size_t PassesFor(double min_s, double per_pass) {
+  return std::clamp<size_t>(
+      static_cast<size_t>(min_s / std::max(per_pass, 1e-9)) + 1, 1, 1u << 20);
+}
+
 }  // namespace
 
 int64_t SumInt64(const int64_t* data, size_t n) {
@@ -165,9 +171,8 @@ double ReadProbe::TimePasses(size_t passes) {
 }
 
 double ReadProbe::SampleGbps(double min_s) {
-  const double first = TimePasses(1);  // untimed for the result
-  const size_t passes = std::clamp<size_t>(
-      static_cast<size_t>(min_s / std::max(first, 1e-9)) + 1, 1, 1u << 20);
+  // One pass untimed for the result: the buffer back in the caches it fits.
+  const size_t passes = PassesFor(min_s, TimePasses(1));
   return static_cast<double>(config_.bytes) * passes / TimePasses(passes) / 1e9;
 }
 
@@ -185,9 +190,7 @@ BandwidthResult MeasureReadBandwidth(const BandwidthCase& c, size_t reps,
         std::min({probe.TimePasses(passes), probe.TimePasses(passes),
                   probe.TimePasses(passes)}) /
         static_cast<double>(passes);
-    passes = std::clamp<size_t>(
-        static_cast<size_t>(min_sample_s / std::max(per_pass, 1e-9)) + 1, 1,
-        1u << 20);
+    passes = PassesFor(min_sample_s, per_pass);
   }
   std::vector<double> gbps;
   for (size_t r = 0; r < reps; ++r) {

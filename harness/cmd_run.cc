@@ -46,9 +46,10 @@ void PairedRoof(nlohmann::json& r, int threads, bool emulated,
   const double weight_bytes = r.at("prepared_bytes").get<double>();
   // The probe buffer has the weights' size (whole 64-byte lines per thread,
   // at least 4 KiB each), not the bandwidth file's level size: beyond the
-  // L3, a buffer of 56 MB keeps more of itself in a 32 MiB L3 between passes
-  // than one of 64 MiB, and tl2 16384^2 (56 MB) read 1.02-1.04 "of" the 64
-  // MiB probe.
+  // L3, a smaller buffer keeps more of itself in the 32 MiB L3 between
+  // passes (AMD EPYC family 26 model 2, `rsr-bench bandwidth`, 1 thread, two
+  // rounds: 53 MiB 51.3-54.2 GB/s, 64 MiB 47.0-50.1), and tl2 16384^2 (56
+  // MB) read 1.02-1.04 "of" the 64 MiB probe.
   const size_t per_thread = std::max<size_t>(
       4096, (static_cast<size_t>(weight_bytes) / threads + 63) / 64 * 64);
   const size_t bytes = per_thread * static_cast<size_t>(threads);
