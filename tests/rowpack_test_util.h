@@ -4,6 +4,7 @@
 // and compares with == (exact int8 path).
 #pragma once
 
+#include <algorithm>
 #include <cstddef>
 #include <cstdint>
 #include <initializer_list>
@@ -64,14 +65,21 @@ inline void ExpectMatchesReference(const std::string& kernel_name,
 template <class F, class Unpack>
 void PackMatrixAndScalarDot(std::initializer_list<size_t> ks, Unpack unpack) {
   for (size_t K : ks) {
-    const size_t M = 3;
+    const size_t M = rowpack::kGroupRows + 3;  // two row groups
     const size_t nb = (K + F::kBlockCodes - 1) / F::kBlockCodes;
     const TernaryMatrix w = RandomTernary(M, K, K, 0.3, 0.5f);
     const auto p = rowpack::Pack<F>(w);
     ASSERT_EQ(p.row_bytes, nb * F::kBlockBytes);
     EXPECT_EQ(p.PreparedBytes(),
               M * nb * F::kBlockBytes + F::kReadSlack + sizeof(float));
-    rowpack::ValidatePacked<F>(p.bytes.data(), M, K);
+    // The file image (rows one after another) validates and reads back.
+    std::vector<uint8_t> flat(M * p.row_bytes);
+    rowpack::Relayout(p.layout(), p.bytes.data(), flat.data(),
+                      /*to_layout=*/false);
+    rowpack::ValidatePacked<F>(flat.data(), M, K);
+    std::vector<uint8_t> back(M * p.row_bytes);
+    rowpack::Relayout(p.layout(), flat.data(), back.data(), /*to_layout=*/true);
+    EXPECT_TRUE(std::equal(back.begin(), back.end(), p.bytes.data()));
     std::mt19937_64 rng(K);
     std::vector<int8_t> q(K);
     for (auto& v : q)
@@ -79,14 +87,14 @@ void PackMatrixAndScalarDot(std::initializer_list<size_t> ks, Unpack unpack) {
     for (size_t r = 0; r < M; ++r) {
       std::vector<int8_t> row(nb * F::kBlockCodes);
       for (size_t b = 0; b < nb; ++b)
-        unpack(p.row(r)[b], row.data() + b * F::kBlockCodes);
+        unpack(p.block(r, b), row.data() + b * F::kBlockCodes);
       int32_t want = 0;
       for (size_t k = 0; k < K; ++k) {
         ASSERT_EQ(row[k], w.at(r, k)) << "r=" << r << " k=" << k;
         want += w.at(r, k) * q[k];
       }
       for (size_t k = K; k < row.size(); ++k) EXPECT_EQ(row[k], 0);
-      EXPECT_EQ(rowpack::DotRowScalar<F>(p.row(r), K, q.data()), want);
+      EXPECT_EQ(rowpack::DotRowScalar<F>(p, r, q.data()), want);
     }
   }
 }

@@ -54,20 +54,22 @@ size_t ChunkBytes() { return hn::Lanes(hn::ScalableTag<uint8_t>()); }
 #if HWY_TARGET == HWY_SCALAR
 
 // C = 1: chunk c is weight byte c; its 4 activations are xs[4c .. 4c+3].
-void GemmRows(const uint8_t* HWY_RESTRICT w, size_t row_bytes, size_t M,
+void GemmRows(const uint8_t* HWY_RESTRICT w, const rowpack::Layout& L,
               const int8_t* HWY_RESTRICT xs, size_t xstride, size_t tokens,
               const int32_t* sums, const float* act_scales, float w_scale,
               float* HWY_RESTRICT y, size_t r0, size_t r1) {
   for (size_t r = r0; r < r1; ++r) {
-    const uint8_t* row = w + r * row_bytes;
     for (size_t t = 0; t < tokens; ++t) {
-      const int8_t* x = xs + t * xstride;
       int32_t raw = 0;
-      for (size_t b = 0; b < row_bytes; ++b) {
-        for (int g = 0; g < 4; ++g)
-          raw += ((row[b] >> (6 - 2 * g)) & 3) * x[4 * b + g];
+      for (size_t s = 0; s < L.Segments(); ++s) {
+        const uint8_t* seg = w + L.Offset(r, s);
+        const int8_t* x = xs + t * xstride + 4 * s * rowpack::kSegmentBytes;
+        for (size_t b = 0; b < L.SegmentBytes(s); ++b) {
+          for (int g = 0; g < 4; ++g)
+            raw += ((seg[b] >> (6 - 2 * g)) & 3) * x[4 * b + g];
+        }
       }
-      y[t * M + r] = DequantizeDot(raw - sums[t], act_scales[t], w_scale);
+      y[t * L.rows + r] = DequantizeDot(raw - sums[t], act_scales[t], w_scale);
     }
   }
 }
@@ -423,6 +425,7 @@ RSR_I2S_ATTR HWY_INLINE void TileDots(const uint8_t* const* rows,
 
 // The tile body rowpack's TiledRows calls.
 struct Tile {
+  static constexpr size_t kActsPerByte = 4;
   template <size_t R, size_t T>
   static RSR_I2S_ATTR HWY_INLINE void Dots(const uint8_t* const* rows,
                                            const uint8_t* const* next,
@@ -446,23 +449,23 @@ constexpr size_t kGemmRows = 2, kGemmTokens = 4;
 constexpr size_t kGemmRows = 1, kGemmTokens = 4;
 #endif
 
-RSR_I2S_ATTR void GemmRows(const uint8_t* HWY_RESTRICT w, size_t row_bytes,
-                           size_t M, const int8_t* HWY_RESTRICT xs,
-                           size_t xstride, size_t tokens, const int32_t* sums,
+RSR_I2S_ATTR void GemmRows(const uint8_t* HWY_RESTRICT w,
+                           const rowpack::Layout& L,
+                           const int8_t* HWY_RESTRICT xs, size_t xstride,
+                           size_t tokens, const int32_t* sums,
                            const float* act_scales, float w_scale,
                            float* HWY_RESTRICT y, size_t r0, size_t r1) {
   rowpack::HWY_NAMESPACE::TiledRows<kGemmRows, kGemmTokens, Tile>(
-      w, row_bytes, M, xs, xstride, tokens, sums, act_scales, w_scale, y, r0,
-      r1);
+      w, L, xs, xstride, tokens, sums, act_scales, w_scale, y, r0, r1);
 }
 
-RSR_I2S_ATTR void GemvRows(const uint8_t* HWY_RESTRICT w, size_t row_bytes,
+RSR_I2S_ATTR void GemvRows(const uint8_t* HWY_RESTRICT w,
+                           const rowpack::Layout& L,
                            const int8_t* HWY_RESTRICT xs, int32_t sum,
                            float act_scale, float w_scale,
                            float* HWY_RESTRICT y, size_t r0, size_t r1) {
   rowpack::HWY_NAMESPACE::TiledRows<4, 1, Tile>(
-      w, row_bytes, /*M=*/0, xs, /*xstride=*/0, 1, &sum, &act_scale, w_scale, y,
-      r0, r1);
+      w, L, xs, /*xstride=*/0, 1, &sum, &act_scale, w_scale, y, r0, r1);
 }
 
 #else  // HWY_HAVE_SCALABLE (SVE, RVV): sizeless vectors, no arrays/structs.
@@ -483,7 +486,7 @@ HWY_INLINE void UnpackScalable(DU8 du8, VU8 v, VU8& q0, VU8& q1, VU8& q2,
   q3 = hn::And(v, mask);
 }
 
-void GemmRows(const uint8_t* HWY_RESTRICT w, size_t row_bytes, size_t M,
+void GemmRows(const uint8_t* HWY_RESTRICT w, const rowpack::Layout& L,
               const int8_t* HWY_RESTRICT xs, size_t xstride, size_t tokens,
               const int32_t* sums, const float* act_scales, float w_scale,
               float* HWY_RESTRICT y, size_t r0, size_t r1) {
@@ -491,12 +494,13 @@ void GemmRows(const uint8_t* HWY_RESTRICT w, size_t row_bytes, size_t M,
   const hn::ScalableTag<int8_t> di8;
   const hn::ScalableTag<int32_t> d32;
   const size_t C = hn::Lanes(du8);
-  const size_t nchunks = (row_bytes + C - 1) / C;
   for (size_t r = r0; r < r1; ++r) {
-    const uint8_t* row = w + r * row_bytes;
     for (size_t t = 0; t < tokens; ++t) {
-      const int8_t* x = xs + t * xstride;
       auto acc0 = hn::Zero(d32), acc1 = hn::Zero(d32);
+      for (size_t s = 0; s < L.Segments(); ++s) {
+      const uint8_t* row = w + L.Offset(r, s);
+      const int8_t* x = xs + t * xstride + 4 * s * rowpack::kSegmentBytes;
+      const size_t nchunks = (L.SegmentBytes(s) + C - 1) / C;
 #if HWY_TARGET == HWY_SVE || HWY_TARGET == HWY_SVE2 || \
     HWY_TARGET == HWY_SVE_256 || HWY_TARGET == HWY_SVE2_128
       // sdot: 4-way int8 dot into int32 (codes <= 3 are valid as s8).
@@ -527,8 +531,10 @@ void GemmRows(const uint8_t* HWY_RESTRICT w, size_t row_bytes, size_t M,
         acc0 = hn::ReorderWidenMulAccumulate(d32, p, ones, acc0, acc1);
       }
 #endif
+      }
       const int32_t raw = hn::GetLane(hn::SumOfLanes(d32, hn::Add(acc0, acc1)));
-      y[t * M + r] = DequantizeDot(raw - sums[t], act_scales[t], w_scale);
+      y[t * L.rows + r] =
+          DequantizeDot(raw - sums[t], act_scales[t], w_scale);
     }
   }
 }
@@ -538,11 +544,10 @@ void GemmRows(const uint8_t* HWY_RESTRICT w, size_t row_bytes, size_t M,
 
 #if HWY_TARGET == HWY_SCALAR || HWY_HAVE_SCALABLE
 // One token through the GEMM loop (this target has no separate GEMV tile).
-void GemvRows(const uint8_t* HWY_RESTRICT w, size_t row_bytes,
+void GemvRows(const uint8_t* HWY_RESTRICT w, const rowpack::Layout& L,
               const int8_t* HWY_RESTRICT xs, int32_t sum, float act_scale,
               float w_scale, float* HWY_RESTRICT y, size_t r0, size_t r1) {
-  GemmRows(w, row_bytes, /*M=*/0, xs, /*xstride=*/0, 1, &sum, &act_scale,
-           w_scale, y, r0, r1);
+  GemmRows(w, L, xs, /*xstride=*/0, 1, &sum, &act_scale, w_scale, y, r0, r1);
 }
 #endif
 

@@ -78,8 +78,8 @@ void GemmI8(const Weights& w, float w_scale, const QuantizedActivations& xq,
   // Chunks of 16 rows: threads never share a 64-byte line of a y row.
   ParallelChunks(w.rows, threads, 16, [&](size_t r0, size_t r1) {
     HWY_DYNAMIC_DISPATCH(GemmRows)
-    (w.bytes.data(), w.row_bytes, w.rows, xs.get(), xstride, xq.tokens,
-     xq.sum.data(), xq.scale.data(), w_scale, y, r0, r1);
+    (w.bytes.data(), w.layout(), xs.get(), xstride, xq.tokens, xq.sum.data(),
+     xq.scale.data(), w_scale, y, r0, r1);
   });
 }
 
@@ -93,7 +93,7 @@ void GemvI8(const Weights& w, float w_scale, const QuantizedActivations& xq,
   ReorderActivations(xq.token(0), xq.cols, C, nchunks, xs.get());
   ParallelChunks(w.rows, threads, 16, [&](size_t r0, size_t r1) {
     HWY_DYNAMIC_DISPATCH(GemvRows)
-    (w.bytes.data(), w.row_bytes, xs.get(), xq.sum[0], xq.scale[0], w_scale, y,
+    (w.bytes.data(), w.layout(), xs.get(), xq.sum[0], xq.scale[0], w_scale, y,
      r0, r1);
   });
 }

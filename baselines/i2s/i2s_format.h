@@ -5,7 +5,9 @@
 // Code c = w + 1 (-1 -> 0b00, 0 -> 0b01, +1 -> 0b10; 0b11 is never written).
 // Each row of W (K weights) is cut into ceil(K / 128) blocks of 128
 // consecutive codes; the last block is padded with the zero-weight code 0b01.
-// Rows follow each other without gaps (row stride = 32 bytes per block).
+// In a file the rows follow each other without gaps (row stride = 32 bytes
+// per block); in memory rows longer than 2 KiB are split into segments
+// (baselines/rowpack/rowpack.h, Layout).
 // One float scale per tensor (the Kernel's weight_scale()).
 #pragma once
 

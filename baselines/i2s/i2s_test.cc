@@ -53,7 +53,7 @@ TEST(I2sFormat, RoundTripAndPadding) {
 }
 
 TEST(I2sFormat, PackMatrixAndScalarDot) {
-  rowpack_test::PackMatrixAndScalarDot<Format>({1, 127, 128, 300, 8640},
+  rowpack_test::PackMatrixAndScalarDot<Format>({1, 127, 128, 300, 8640, 12345},
                                                UnpackBlock);
 }
 
@@ -64,7 +64,9 @@ TEST(I2sKernel, RandomShapesAllTargets) {
                                                {5, 300},
                                                {19, 1000},
                                                {40, 4096 + 64 + 1},
-                                               {17, 256}});
+                                               {17, 256},
+                                               // 2 segments, 2 row groups
+                                               {261, 10300}});
 }
 
 TEST(I2sKernel, AccumulatorWorstCases) {

@@ -118,40 +118,25 @@ HWY_INLINE int32_t Reduce(const Acc& acc) {
 }
 
 // Software prefetch. The hardware prefetchers stop at 4 KiB pages
-// (kernels/core/prefetch.h), so every weight line is requested ahead; how
-// depends on the activations' share of L1. AMD EPYC family 26 model 2, 1
+// (kernels/core/prefetch.h), so every weight line is requested ahead. GEMV:
+// a segment of the 2-row tiles (rowpack.h, Layout; at most 10240
+// activations) is one contiguous region in the order the tiles read it,
+// requested as one sequential stream into L1 (T0) kNearAhead bytes past the
+// current tile's start, two lines per block. AMD EPYC family 26 model 2, 1
 // thread, fraction of the paired DRAM probe (docs/design-notes.md, "Weight
-// streams from DRAM"):
-// * rows of at most kNearMaxActs activations (measured: 8320 yes, 16640
-//   no): the 2-row tiles are one contiguous region, requested as one
-//   sequential stream into L1 (T0) kNearAhead bytes past the current tile's
-//   start, two lines per block. 131072x8192: 0.89-0.99, against 0.74-0.82
-//   with the row streams below; from cache the same or faster (2560^2 to
-//   6912x2560).
-// * longer rows: the lines requested into L1 that far ahead evict the
-//   activations (16 KiB and more) there (65536x16384 0.79-0.82, 32768^2
-//   0.56-0.65). Instead each row stream is requested into L2 (T1)
-//   kPrefetchAhead bytes ahead and into L1 (T0) kFarL1Ahead bytes ahead.
-//   With the T1 request alone the demand loads relied on the hardware L1
-//   prefetcher, and 32768^2 read 0.62-0.66 or 0.76-0.86 of the probe
-//   depending only on where the loop's code sits (the same loop shifted by
-//   0, 16, ..., 96 bytes: bad at 0, 32, 64), as if that prefetcher's
-//   per-instruction training aliased; with the T0 request 2 KiB ahead
-//   0.80-0.82 at every shift (1 KiB 0.72-0.79, 4 KiB 0.76-0.87). Not a
-//   cure: a build that read both distances from variables instead of
-//   constants read 0.49-0.54 at every distance tried.
-//   T1 distance at 32768^2, min ms: the next row tile (13 KiB ahead) 8.66,
-//   16 KiB 6.48-6.51, 24 KiB 5.99, 32 KiB 5.74-5.84 (kept), 48 KiB 5.99,
-//   64 KiB 5.90, 96 KiB 6.07.
-// GEMM (1 row x 4 tokens) uses the T1 row stream alone.
-constexpr size_t kNearMaxActs = 10240;
+// streams from DRAM"): 131072x8192 0.89-0.99, against 0.74-0.82 with T1 row
+// streams; from cache the same or faster (2560^2 to 6912x2560). Rows of more
+// than 10240 activations were walked whole before the segments, and their
+// activations (16 KiB and more) shared L1 with this stream: 65536x16384
+// 0.79-0.82, 32768^2 0.56-0.65.
+// GEMM (1 row x 4 tokens) requests each row into L2 (T1) kPrefetchAhead
+// bytes ahead.
 constexpr size_t kNearAhead = size_t{10} << 10;
 constexpr size_t kPrefetchAhead = size_t{32} << 10;
-constexpr size_t kFarL1Ahead = size_t{2} << 10;
 
-// GEMV, 2 rows: named accumulators (g++ 12 copies the Acc array members
-// through extra registers every block otherwise). kNear: the prefetch above.
-template <bool kNear>
+// GEMV, 2 rows (r1 = r0 + the segment's bytes): named accumulators (g++ 12
+// copies the Acc array members through extra registers every block
+// otherwise).
 RSR_TQ5_ATTR HWY_INLINE void GemvDots2(const uint8_t* r0, const uint8_t* r1,
                                        const int8_t* x, size_t nblocks,
                                        int32_t raw[2]) {
@@ -165,15 +150,8 @@ RSR_TQ5_ATTR HWY_INLINE void GemvDots2(const uint8_t* r0, const uint8_t* r1,
   for (size_t b = 0; b < nblocks; ++b) {
     const size_t off = b * kBlockBytes;
     const int8_t* xb = x + b * kBlockCodes;
-    if constexpr (kNear) {  // r1 = r0 + the row bytes: one region
-      PrefetchL1(r0 + kNearAhead + 2 * off);
-      PrefetchL1(r0 + kNearAhead + 2 * off + 64);
-    } else {
-      PrefetchL2(r0 + off + kPrefetchAhead);
-      PrefetchL2(r1 + off + kPrefetchAhead);
-      PrefetchL1(r0 + off + kFarL1Ahead);
-      PrefetchL1(r1 + off + kFarL1Ahead);
-    }
+    PrefetchL1(r0 + kNearAhead + 2 * off);
+    PrefetchL1(r0 + kNearAhead + 2 * off + 64);
     const Codes c = Unpack(dec, hn::Load(du8, r0 + off));
     const Codes d = Unpack(dec, hn::Load(du8, r1 + off));
     a0 = Dot(a0, c.q0, xb);
@@ -257,21 +235,17 @@ RSR_TQ5_ATTR HWY_INLINE void GemmDots1x4(const uint8_t* row,
 // The tile body rowpack's TiledRows calls: GEMV 2 rows x 1 token, GEMM 1 row
 // x 4 tokens.
 struct Tile {
+  static constexpr size_t kActsPerByte = kTritsPerByte;
   template <size_t R, size_t T>
   static RSR_TQ5_ATTR HWY_INLINE void Dots(const uint8_t* const* rows,
                                            const uint8_t* const* /*next*/,
                                            const int8_t* const* toks,
-                                           size_t row_bytes,
-                                           int32_t raw[R][T]) {
+                                           size_t bytes, int32_t raw[R][T]) {
     static_assert((R == 2 && T == 1) || (R == 1 && T == 4), "tiles");
-    const size_t nblocks = row_bytes / kBlockBytes;
+    const size_t nblocks = bytes / kBlockBytes;
     if constexpr (T == 1) {
       int32_t r2[2];
-      if (nblocks * kBlockCodes <= kNearMaxActs) {
-        GemvDots2<true>(rows[0], rows[1], toks[0], nblocks, r2);
-      } else {
-        GemvDots2<false>(rows[0], rows[1], toks[0], nblocks, r2);
-      }
+      GemvDots2(rows[0], rows[1], toks[0], nblocks, r2);
       raw[0][0] = r2[0];
       raw[1][0] = r2[1];
     } else {
@@ -287,25 +261,25 @@ constexpr size_t kGemmRows = 1, kGemmTokens = 4, kGemvRows = 2;
 // Bytes of per-thread scratch GemmRows / GemvRows need (none here).
 size_t RowScratchBytes(size_t /*row_bytes*/) { return 0; }
 
-RSR_TQ5_ATTR void GemmRows(const uint8_t* HWY_RESTRICT w, size_t row_bytes,
-                           size_t M, const int8_t* HWY_RESTRICT xs,
-                           size_t xstride, size_t tokens, const int32_t* sums,
+RSR_TQ5_ATTR void GemmRows(const uint8_t* HWY_RESTRICT w,
+                           const rowpack::Layout& L,
+                           const int8_t* HWY_RESTRICT xs, size_t xstride,
+                           size_t tokens, const int32_t* sums,
                            const float* act_scales, float w_scale,
                            float* HWY_RESTRICT y, size_t r0, size_t r1,
                            uint8_t* /*scratch*/) {
   rowpack::HWY_NAMESPACE::TiledRows<kGemmRows, kGemmTokens, Tile>(
-      w, row_bytes, M, xs, xstride, tokens, sums, act_scales, w_scale, y, r0,
-      r1);
+      w, L, xs, xstride, tokens, sums, act_scales, w_scale, y, r0, r1);
 }
 
-RSR_TQ5_ATTR void GemvRows(const uint8_t* HWY_RESTRICT w, size_t row_bytes,
+RSR_TQ5_ATTR void GemvRows(const uint8_t* HWY_RESTRICT w,
+                           const rowpack::Layout& L,
                            const int8_t* HWY_RESTRICT xs, int32_t sum,
                            float act_scale, float w_scale,
                            float* HWY_RESTRICT y, size_t r0, size_t r1,
                            uint8_t* /*scratch*/) {
   rowpack::HWY_NAMESPACE::TiledRows<kGemvRows, 1, Tile>(
-      w, row_bytes, /*M=*/0, xs, /*xstride=*/0, 1, &sum, &act_scale, w_scale, y,
-      r0, r1);
+      w, L, xs, /*xstride=*/0, 1, &sum, &act_scale, w_scale, y, r0, r1);
 }
 
 #else  // !HWY_AVX3_DL
@@ -407,29 +381,31 @@ size_t RowScratchBytes(size_t row_bytes) {
 }
 
 // scratch: RowScratchBytes(row_bytes) bytes, 64-byte aligned, this thread's.
-void GemmRows(const uint8_t* HWY_RESTRICT w, size_t row_bytes, size_t M,
+void GemmRows(const uint8_t* HWY_RESTRICT w, const rowpack::Layout& L,
               const int8_t* HWY_RESTRICT xs, size_t xstride, size_t tokens,
               const int32_t* sums, const float* act_scales, float w_scale,
               float* HWY_RESTRICT y, size_t r0, size_t r1,
               uint8_t* HWY_RESTRICT scratch) {
-  const size_t nblocks = row_bytes / kBlockBytes;
-  const size_t n = nblocks * kBlockCodes;
+  const size_t n = L.row_bytes / kBlockBytes * kBlockCodes;
   for (size_t r = r0; r < r1; ++r) {
-    DecodeRow(w + r * row_bytes, nblocks, scratch);
+    for (size_t s = 0; s < L.Segments(); ++s) {
+      DecodeRow(w + L.Offset(r, s), L.SegmentBytes(s) / kBlockBytes,
+                scratch + s * rowpack::kSegmentBytes * kTritsPerByte);
+    }
     for (size_t t = 0; t < tokens; ++t) {
       const int32_t raw = DotCodes(scratch, xs + t * xstride, n);
-      y[t * M + r] = DequantizeDot(raw - sums[t], act_scales[t], w_scale);
+      y[t * L.rows + r] = DequantizeDot(raw - sums[t], act_scales[t], w_scale);
     }
   }
 }
 
 // One token through the GEMM loop.
-void GemvRows(const uint8_t* HWY_RESTRICT w, size_t row_bytes,
+void GemvRows(const uint8_t* HWY_RESTRICT w, const rowpack::Layout& L,
               const int8_t* HWY_RESTRICT xs, int32_t sum, float act_scale,
               float w_scale, float* HWY_RESTRICT y, size_t r0, size_t r1,
               uint8_t* HWY_RESTRICT scratch) {
-  GemmRows(w, row_bytes, /*M=*/0, xs, /*xstride=*/0, 1, &sum, &act_scale,
-           w_scale, y, r0, r1, scratch);
+  GemmRows(w, L, xs, /*xstride=*/0, 1, &sum, &act_scale, w_scale, y, r0, r1,
+           scratch);
 }
 
 #endif  // HWY_AVX3_DL

@@ -4,9 +4,11 @@
 //
 // Code c = w + 1 (-1 -> 0, 0 -> 1, +1 -> 2), as in I2_S. Each row of W is cut
 // into ceil(K / 320) blocks of 320 consecutive columns, 64 bytes per block;
-// the last block is padded with the zero-weight code 1. Rows follow each
-// other without gaps (row stride 64 bytes per block, so rows stay 64-byte
-// aligned). One float scale per tensor (the Kernel's weight_scale()).
+// the last block is padded with the zero-weight code 1. In a file the rows
+// follow each other without gaps (row stride 64 bytes per block); in memory
+// rows longer than 2 KiB are split into segments (baselines/rowpack/
+// rowpack.h, Layout), and every row segment stays 64-byte aligned. One float
+// scale per tensor (the Kernel's weight_scale()).
 //
 // Bit order of one block (320 codes c_0 .. c_319 in 64 bytes):
 //   byte j (0 <= j < 64) holds the 5 codes c_j, c_{j+64}, c_{j+128},

@@ -84,7 +84,7 @@ TEST(Tq5Format, RoundTripAndPadding) {
 }
 
 TEST(Tq5Format, PackMatrixAndScalarDot) {
-  rowpack_test::PackMatrixAndScalarDot<Format>({1, 11, 319, 320, 321, 8640},
+  rowpack_test::PackMatrixAndScalarDot<Format>({1, 11, 319, 320, 321, 8640, 12345},
                                                UnpackBlock);
 }
 
@@ -146,7 +146,9 @@ TEST(Tq5Kernel, RandomShapesAllTargets) {
                                                {19, 1000},
                                                {40, 4096 + 65},
                                                {17, 641},
-                                               {65, 2560}});
+                                               {65, 2560},
+                                               // 2 segments, 2 row groups
+                                               {261, 10300}});
 }
 
 TEST(Tq5Kernel, AccumulatorWorstCases) {
