@@ -233,15 +233,16 @@ struct Engine {
 #endif
 
 // Software prefetch: while a tile of R rows is computed, the next tile's
-// weights -- one contiguous block of R row_bytes, since rows are stored one
-// after another -- are requested as one sequential stream into L1 (T0 hint),
-// R C bytes per chunk step, so the block is complete when its tile starts.
-// The hardware prefetchers stop at 4 KiB pages and fetch too little here on
-// their own (every other line only: 16384^2 1.8x slower). The T1 hint (into
-// L2) per row stream, kept before, cost 3-4 cycles per 1000 weights from
-// cache; this is faster from cache than no prefetch at all (it fills L1),
-// decodes a model's projections 10% faster, but is ~15% slower on a single
-// matrix far larger than the L3 (32768^2).
+// weights -- one contiguous block of R row segments, consecutive in memory
+// (rowpack.h, Layout) -- are requested as one sequential stream into L1 (T0
+// hint), R C bytes per chunk step, so the block is complete when its tile
+// starts. The hardware prefetchers stop at 4 KiB pages and fetch too little
+// here on their own (every other line only: 16384^2 1.8x slower). The T1
+// hint (into L2) per row stream, kept before, cost 3-4 cycles per 1000
+// weights from cache; this is faster from cache than no prefetch at all (it
+// fills L1) and decodes a model's projections 10% faster. With whole rows
+// of K = 32768 this stream and the activations overflowed L1 (0.64-0.67 of
+// the DRAM probe); the 2 KiB segments fixed that.
 // AMD EPYC family 26 model 2, measurements: docs/design-notes.md (i2s).
 // Requests past the matrix end (the last tile) are harmless: a prefetch
 // never faults.
@@ -249,6 +250,16 @@ HWY_INLINE void PrefetchNextTile(const uint8_t* block, size_t off, size_t n) {
   for (size_t b = (off + 63) & ~size_t{63}; b < off + n; b += 64)
     PrefetchL1(block + b);
 }
+
+// The VNNI GEMV streams from kGemvExtraAhead past the next tile's start (the
+// weights are in memory in the order the tiles read them, rowpack.h Layout),
+// so 12 KiB ahead for rows of 2 KiB segments. AMD EPYC family 26 model 2,
+// fraction of the paired DRAM probe, 16384^2, 2 threads: the next tile (8
+// KiB ahead) 0.81, 0.81; 12 KiB 0.91, 0.97; 16 KiB 1.00, 0.93. 32768^2, 1
+// thread: all 0.88-0.95. From cache, cycles per 1000 weights at 2560^2 /
+// 4096^2: next tile 14.0-14.5 / 12.6-12.8, +4 KiB 14.2-14.3 / 13.1, a fixed
+// 12 KiB 15.0-15.4 / 13.3-13.5.
+constexpr size_t kGemvExtraAhead = 4096;
 
 #if HWY_TARGET == HWY_AVX3_DL
 // Code group G of a chunk moved to bits 1:0 (16-bit shift, the AND drops the
@@ -397,7 +408,7 @@ RSR_I2S_ATTR HWY_INLINE void TileDots(const uint8_t* const* rows,
   } else {
     static_assert(R == 4, "the VNNI GEMV tile has 4 rows");
     alignas(64) __m512i acc[16];
-    GemvLoop4(rows, next[0], toks[0], nchunks, acc);
+    GemvLoop4(rows, next[0] + kGemvExtraAhead, toks[0], nchunks, acc);
     SumRows4(RowSum(acc), RowSum(acc + 4), RowSum(acc + 8), RowSum(acc + 12),
              raw);
   }
