@@ -115,28 +115,50 @@ RSR_VNNI_ATTR HWY_INLINE void TiledRows(const uint8_t* w, const Layout& L,
   }
   const size_t block_rows =
       std::max<size_t>(R, (size_t{128} << 10) / L.row_bytes / R * R);
-  for (size_t rb = r0; rb < r1; rb += block_rows) {
-    const size_t rb_end = std::min(r1, rb + block_rows);
+  for (size_t rb = r0; rb < r1;) {
+    // With segments, blocks end at group ends: in every segment a block's
+    // rows are consecutive, len(s) bytes apart, in the segment's run of the
+    // group. (The single-segment branch is separate because the partial
+    // sums cost tq5 N = 8 9% at 2048^2; AVX3_DL, docs/design-notes.md.)
+    const size_t g0 = rb / kGroupRows * kGroupRows;
+    const size_t run_bytes = kSegmentBytes * std::min(kGroupRows, M - g0);
+    const uint8_t* const group = w + L.Offset(g0, 0);
+    const size_t rb_end = std::min(
+        {r1, rb + block_rows, nseg == 1 ? r1 : g0 + kGroupRows});
     for (size_t t = 0; t < tokens; t += T) {
       const size_t nt = std::min(T, tokens - t);
       for (size_t j = 0; j < T; ++j)
         toks[j] = xs + (t + std::min(j, nt - 1)) * xstride;
       for (size_t r = rb; r < rb_end; r += R) {
         const size_t nr = std::min(R, rb_end - r);
-        int32_t sum[R][T] = {};
-        for (size_t s = 0; s < nseg; ++s) {
+        if (nseg == 1) {  // whole rows, consecutive: no partial sums
+          const uint8_t* const tile = group + (r - g0) * L.row_bytes;
           for (size_t i = 0; i < R; ++i) {
-            rows[i] = w + L.Offset(r + std::min(i, nr - 1), s);
-            next[i] = w + L.Offset(std::min(r + R + i, r1 - 1), s);
+            rows[i] = tile + std::min(i, nr - 1) * L.row_bytes;
+            next[i] = tile + (R + i) * L.row_bytes;
+          }
+          Tile::template Dots<R, T>(rows, next, toks, L.row_bytes, raw);
+          store(r, nr, t, nt, raw);
+          continue;
+        }
+        int32_t sum[R][T] = {};
+        const uint8_t* run = group;
+        for (size_t s = 0; s < nseg; ++s, run += run_bytes) {
+          const size_t len = L.SegmentBytes(s);
+          const uint8_t* const tile = run + (r - g0) * len;
+          for (size_t i = 0; i < R; ++i) {
+            rows[i] = tile + std::min(i, nr - 1) * len;
+            next[i] = tile + (R + i) * len;  // a hint: may pass the run
           }
           for (size_t j = 0; j < T; ++j) toks_s[j] = toks[j] + seg_x(s);
-          Tile::template Dots<R, T>(rows, next, toks_s, L.SegmentBytes(s), raw);
+          Tile::template Dots<R, T>(rows, next, toks_s, len, raw);
           for (size_t i = 0; i < R; ++i)
             for (size_t j = 0; j < T; ++j) sum[i][j] += raw[i][j];
         }
         store(r, nr, t, nt, sum);
       }
     }
+    rb = rb_end;
   }
 }
 
