@@ -509,43 +509,42 @@ void GemmRows(const uint8_t* HWY_RESTRICT w, const rowpack::Layout& L,
     for (size_t t = 0; t < tokens; ++t) {
       auto acc0 = hn::Zero(d32), acc1 = hn::Zero(d32);
       for (size_t s = 0; s < L.Segments(); ++s) {
-      const uint8_t* row = w + L.Offset(r, s);
-      const int8_t* x = xs + t * xstride + 4 * s * rowpack::kSegmentBytes;
-      const size_t nchunks = (L.SegmentBytes(s) + C - 1) / C;
+        const uint8_t* row = w + L.Offset(r, s);
+        const int8_t* x = xs + t * xstride + 4 * s * rowpack::kSegmentBytes;
+        const size_t nchunks = (L.SegmentBytes(s) + C - 1) / C;
 #if HWY_TARGET == HWY_SVE || HWY_TARGET == HWY_SVE2 || \
     HWY_TARGET == HWY_SVE_256 || HWY_TARGET == HWY_SVE2_128
-      // sdot: 4-way int8 dot into int32 (codes <= 3 are valid as s8).
-      for (size_t c = 0; c < nchunks; ++c) {
-        const int8_t* xc = x + c * 4 * C;
-        VU8 q0, q1, q2, q3;
-        UnpackScalable(du8, hn::LoadU(du8, row + c * C), q0, q1, q2, q3);
-        acc0 = svdot_s32(acc0, hn::BitCast(di8, q0), hn::LoadU(di8, xc));
-        acc1 = svdot_s32(acc1, hn::BitCast(di8, q1), hn::LoadU(di8, xc + C));
-        acc0 =
-            svdot_s32(acc0, hn::BitCast(di8, q2), hn::LoadU(di8, xc + 2 * C));
-        acc1 =
-            svdot_s32(acc1, hn::BitCast(di8, q3), hn::LoadU(di8, xc + 3 * C));
-      }
+        // sdot: 4-way int8 dot into int32 (codes <= 3 are valid as s8).
+        for (size_t c = 0; c < nchunks; ++c) {
+          const int8_t* xc = x + c * 4 * C;
+          VU8 q0, q1, q2, q3;
+          UnpackScalable(du8, hn::LoadU(du8, row + c * C), q0, q1, q2, q3);
+          acc0 = svdot_s32(acc0, hn::BitCast(di8, q0), hn::LoadU(di8, xc));
+          acc1 = svdot_s32(acc1, hn::BitCast(di8, q1), hn::LoadU(di8, xc + C));
+          acc0 =
+              svdot_s32(acc0, hn::BitCast(di8, q2), hn::LoadU(di8, xc + 2 * C));
+          acc1 =
+              svdot_s32(acc1, hn::BitCast(di8, q3), hn::LoadU(di8, xc + 3 * C));
+        }
 #else
-      // Portable: int16 pair sums widened every chunk (|sum| <= 2048).
-      const hn::ScalableTag<int16_t> d16;
-      const auto ones = hn::Set(d16, 1);
-      for (size_t c = 0; c < nchunks; ++c) {
-        const int8_t* xc = x + c * 4 * C;
-        VU8 q0, q1, q2, q3;
-        UnpackScalable(du8, hn::LoadU(du8, row + c * C), q0, q1, q2, q3);
-        const auto p =
-            hn::Add(hn::Add(MulPairs(du8, q0, hn::LoadU(di8, xc)),
-                            MulPairs(du8, q1, hn::LoadU(di8, xc + C))),
-                    hn::Add(MulPairs(du8, q2, hn::LoadU(di8, xc + 2 * C)),
-                            MulPairs(du8, q3, hn::LoadU(di8, xc + 3 * C))));
-        acc0 = hn::ReorderWidenMulAccumulate(d32, p, ones, acc0, acc1);
-      }
+        // Portable: int16 pair sums widened every chunk (|sum| <= 2048).
+        const hn::ScalableTag<int16_t> d16;
+        const auto ones = hn::Set(d16, 1);
+        for (size_t c = 0; c < nchunks; ++c) {
+          const int8_t* xc = x + c * 4 * C;
+          VU8 q0, q1, q2, q3;
+          UnpackScalable(du8, hn::LoadU(du8, row + c * C), q0, q1, q2, q3);
+          const auto p =
+              hn::Add(hn::Add(MulPairs(du8, q0, hn::LoadU(di8, xc)),
+                              MulPairs(du8, q1, hn::LoadU(di8, xc + C))),
+                      hn::Add(MulPairs(du8, q2, hn::LoadU(di8, xc + 2 * C)),
+                              MulPairs(du8, q3, hn::LoadU(di8, xc + 3 * C))));
+          acc0 = hn::ReorderWidenMulAccumulate(d32, p, ones, acc0, acc1);
+        }
 #endif
       }
       const int32_t raw = hn::GetLane(hn::SumOfLanes(d32, hn::Add(acc0, acc1)));
-      y[t * L.rows + r] =
-          DequantizeDot(raw - sums[t], act_scales[t], w_scale);
+      y[t * L.rows + r] = DequantizeDot(raw - sums[t], act_scales[t], w_scale);
     }
   }
 }

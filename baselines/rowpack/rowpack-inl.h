@@ -64,11 +64,11 @@ RSR_VNNI_ATTR HWY_INLINE void TiledRows(const uint8_t* w, const Layout& L,
     return s * kSegmentBytes * Tile::kActsPerByte;
   };
   const auto store = [&](size_t r, size_t nr, size_t t, size_t nt,
-                         const int32_t (*raw)[T]) {
+                         const int32_t(*raw)[T]) {
     for (size_t i = 0; i < nr; ++i)
       for (size_t j = 0; j < nt; ++j)
-        y[(t + j) * M + r + i] = DequantizeDot(raw[i][j] - sums[t + j],
-                                               act_scales[t + j], w_scale);
+        y[(t + j) * M + r + i] =
+            DequantizeDot(raw[i][j] - sums[t + j], act_scales[t + j], w_scale);
   };
   const int8_t* toks[T];
   const int8_t* toks_s[T];
@@ -105,7 +105,8 @@ RSR_VNNI_ATTR HWY_INLINE void TiledRows(const uint8_t* w, const Layout& L,
           Tile::template Dots<R, T>(rows, next, toks_s, len, raw);
           for (size_t i = 0; i < nr; ++i)
             for (size_t j = 0; j < T; ++j)
-              part[r - b0 + i][j] = (s == 0 ? 0 : part[r - b0 + i][j]) + raw[i][j];
+              part[r - b0 + i][j] =
+                  (s == 0 ? 0 : part[r - b0 + i][j]) + raw[i][j];
         }
       }
       store(b0, b1 - b0, 0, tokens, part);
@@ -123,8 +124,8 @@ RSR_VNNI_ATTR HWY_INLINE void TiledRows(const uint8_t* w, const Layout& L,
     const size_t g0 = rb / kGroupRows * kGroupRows;
     const size_t run_bytes = kSegmentBytes * std::min(kGroupRows, M - g0);
     const uint8_t* const group = w + L.Offset(g0, 0);
-    const size_t rb_end = std::min(
-        {r1, rb + block_rows, nseg == 1 ? r1 : g0 + kGroupRows});
+    const size_t rb_end =
+        std::min({r1, rb + block_rows, nseg == 1 ? r1 : g0 + kGroupRows});
     for (size_t t = 0; t < tokens; t += T) {
       const size_t nt = std::min(T, tokens - t);
       for (size_t j = 0; j < T; ++j)

@@ -119,8 +119,8 @@ inline void Relayout(const Layout& l, const uint8_t* from, uint8_t* to,
     for (size_t s = 0; s < l.Segments(); ++s) {
       const size_t flat = r * l.row_bytes + s * kSegmentBytes;
       const size_t laid = l.Offset(r, s);
-      std::memcpy(to + (to_layout ? laid : flat), from + (to_layout ? flat : laid),
-                  l.SegmentBytes(s));
+      std::memcpy(to + (to_layout ? laid : flat),
+                  from + (to_layout ? flat : laid), l.SegmentBytes(s));
     }
   }
 }

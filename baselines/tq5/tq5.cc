@@ -77,7 +77,8 @@ void GemmI8(const Weights& w, float w_scale, const QuantizedActivations& xq,
   ParallelChunks(
       w.rows, threads, kRowAlign, [&](size_t r0, size_t r1, size_t part) {
         HWY_DYNAMIC_DISPATCH(GemmRows)
-        (w.bytes.data(), w.layout(), xs.get(), TokenStride(nblocks), xq.tokens, xq.sum.data(), xq.scale.data(), w_scale, y, r0, r1,
+        (w.bytes.data(), w.layout(), xs.get(), TokenStride(nblocks), xq.tokens,
+         xq.sum.data(), xq.scale.data(), w_scale, y, r0, r1,
          scratch ? scratch.get() + part * scratch_bytes : nullptr);
       });
 }
