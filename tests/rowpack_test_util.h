@@ -7,8 +7,10 @@
 #include <algorithm>
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
 #include <initializer_list>
 #include <random>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -19,6 +21,7 @@
 #include "rsr/quant.h"
 #include "rsr/reference.h"
 #include "rsr/registry.h"
+#include "rsr/serialize.h"
 #include "rsr/targets.h"
 
 namespace rsr::rowpack_test {
@@ -97,6 +100,44 @@ void PackMatrixAndScalarDot(std::initializer_list<size_t> ks, Unpack unpack) {
       EXPECT_EQ(rowpack::DotRowScalar<F>(p, r, q.data()), want);
     }
   }
+}
+
+// Save writes the rows one after another (the file format) whatever the
+// in-memory Layout: the file's last M * row_bytes bytes (the payload array)
+// equal each row packed on its own. The loaded kernel computes what the
+// saved one did. 2 segments and 2 row groups for both formats.
+template <class F>
+void SaveIsRowMajorAndLoadsBack(const std::string& kernel_name) {
+  const size_t M = rowpack::kGroupRows + 3, K = 12345;
+  const size_t nb = (K + F::kBlockCodes - 1) / F::kBlockCodes;
+  const size_t row_bytes = nb * F::kBlockBytes;
+  ASSERT_GT(row_bytes, rowpack::kSegmentBytes);
+  const TernaryMatrix w = RandomTernary(M, K, 11);
+  const auto kernel = CreateKernel(kernel_name, {.threads = 2});
+  kernel->Prepare(w);
+  const std::vector<uint8_t> file = SaveKernelToBytes(*kernel);
+  ASSERT_GE(file.size(), M * row_bytes);
+  const uint8_t* rows = file.data() + file.size() - M * row_bytes;
+  for (size_t r = 0; r < M; ++r) {
+    for (size_t b = 0; b < nb; ++b) {
+      const size_t k0 = b * F::kBlockCodes;
+      typename F::Block want;
+      F::PackBlock(w.row(r) + k0, std::min(F::kBlockCodes, K - k0), want);
+      ASSERT_EQ(std::memcmp(rows + r * row_bytes + b * F::kBlockBytes, want.qs,
+                            F::kBlockBytes),
+                0)
+          << "row " << r << " block " << b;
+    }
+  }
+  const auto loaded = LoadKernelFromBytes(file);
+  const auto x = RandomActivations(3 * K, 5);
+  std::vector<float> want(3 * M), got(3 * M);
+  kernel->Gemm(x, 3, want);
+  loaded->Gemm(x, 3, got);
+  EXPECT_EQ(got, want);
+  kernel->Gemv(std::span(x).first(K), std::span(want).first(M));
+  loaded->Gemv(std::span(x).first(K), std::span(got).first(M));
+  EXPECT_EQ(got, want);
 }
 
 struct Shape {

@@ -240,9 +240,8 @@ struct Engine {
 // here on their own (every other line only: 16384^2 1.8x slower). The T1
 // hint (into L2) per row stream, kept before, cost 3-4 cycles per 1000
 // weights from cache; this is faster from cache than no prefetch at all (it
-// fills L1) and decodes a model's projections 10% faster. With whole rows
-// of K = 32768 this stream and the activations overflowed L1 (0.64-0.67 of
-// the DRAM probe); the 2 KiB segments fixed that.
+// fills L1) and decodes a model's projections 10% faster. The segments keep
+// this stream and one segment's activations inside L1 at any K (rowpack.h).
 // AMD EPYC family 26 model 2, measurements: docs/design-notes.md (i2s).
 // Requests past the matrix end (the last tile) are harmless: a prefetch
 // never faults.

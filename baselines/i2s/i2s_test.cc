@@ -69,6 +69,10 @@ TEST(I2sKernel, RandomShapesAllTargets) {
                                                {261, 10300}});
 }
 
+TEST(I2sFormat, SaveIsRowMajorAndLoadsBack) {
+  rowpack_test::SaveIsRowMajorAndLoadsBack<Format>("i2s");
+}
+
 TEST(I2sKernel, AccumulatorWorstCases) {
   rowpack_test::AccumulatorWorstCases("i2s");
 }

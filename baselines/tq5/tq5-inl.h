@@ -125,10 +125,8 @@ HWY_INLINE int32_t Reduce(const Acc& acc) {
 // current tile's start, two lines per block. AMD EPYC family 26 model 2, 1
 // thread, fraction of the paired DRAM probe (docs/design-notes.md, "Weight
 // streams from DRAM"): 131072x8192 0.89-0.99, against 0.74-0.82 with T1 row
-// streams; from cache the same or faster (2560^2 to 6912x2560). Rows of more
-// than 10240 activations were walked whole before the segments, and their
-// activations (16 KiB and more) shared L1 with this stream: 65536x16384
-// 0.79-0.82, 32768^2 0.56-0.65.
+// streams; from cache the same or faster (2560^2 to 6912x2560). Why the
+// segments: rowpack.h, Layout.
 // GEMM (1 row x 4 tokens) requests each row into L2 (T1) kPrefetchAhead
 // bytes ahead.
 constexpr size_t kNearAhead = size_t{10} << 10;

@@ -84,8 +84,8 @@ TEST(Tq5Format, RoundTripAndPadding) {
 }
 
 TEST(Tq5Format, PackMatrixAndScalarDot) {
-  rowpack_test::PackMatrixAndScalarDot<Format>({1, 11, 319, 320, 321, 8640, 12345},
-                                               UnpackBlock);
+  rowpack_test::PackMatrixAndScalarDot<Format>(
+      {1, 11, 319, 320, 321, 8640, 12345}, UnpackBlock);
 }
 
 // Bytes 243..255 are not codes; padding must be the zero code. Both are
@@ -149,6 +149,10 @@ TEST(Tq5Kernel, RandomShapesAllTargets) {
                                                {65, 2560},
                                                // 2 segments, 2 row groups
                                                {261, 10300}});
+}
+
+TEST(Tq5Format, SaveIsRowMajorAndLoadsBack) {
+  rowpack_test::SaveIsRowMajorAndLoadsBack<Format>("tq5");
 }
 
 TEST(Tq5Kernel, AccumulatorWorstCases) {
